@@ -1,0 +1,319 @@
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::Store;
+use crate::clock::Millis;
+use crate::domain::{
+    Chat, ChatState, Delivery, Id, InboundMessage, Message, MessageKind, Provider, new_id,
+};
+use crate::error::StoreError;
+use crate::routing::{Candidate, Decision, route_new_chat};
+
+impl Store {
+    /// Stores a batch of customer messages and the provider cursor that
+    /// confirms them in ONE transaction: after a crash either both are there
+    /// or neither, so the provider redelivers and nothing is lost or doubled.
+    /// A message already stored (same provider key) is skipped.
+    /// Returns the ids of the chats that changed.
+    pub async fn ingest_inbound(
+        &self,
+        channel_id: &str,
+        batch: &[InboundMessage],
+        next_telegram_offset: Option<i64>,
+        now: Millis,
+    ) -> Result<Vec<Id>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let queue_id: Id = sqlx::query_scalar("SELECT queue_id FROM channels WHERE id = ?")
+            .bind(channel_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "channel",
+                id: channel_id.into(),
+            })?;
+        let mut changed = Vec::new();
+        for inbound in batch {
+            let duplicate: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM messages WHERE channel_id = ? AND provider_key = ?",
+            )
+            .bind(channel_id)
+            .bind(&inbound.provider_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if duplicate.is_some() {
+                continue;
+            }
+            let contact_id = upsert_contact(&mut tx, channel_id, inbound, now).await?;
+            let chat_id = match open_chat(&mut tx, channel_id, &contact_id).await? {
+                Some(id) => id,
+                None => {
+                    new_routed_chat(&mut tx, channel_id, &queue_id, &contact_id, inbound, now)
+                        .await?
+                }
+            };
+            sqlx::query(
+                "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at, provider_key, is_read)
+                 VALUES (?, ?, ?, 'inbound', ?, ?, ?, ?, 0)",
+            )
+            .bind(new_id())
+            .bind(&chat_id)
+            .bind(channel_id)
+            .bind(&inbound.text)
+            .bind(&inbound.contact_name)
+            .bind(inbound.sent_at)
+            .bind(&inbound.provider_key)
+            .execute(&mut *tx)
+            .await?;
+            touch_chat(&mut tx, &chat_id, now).await?;
+            if !changed.contains(&chat_id) {
+                changed.push(chat_id);
+            }
+        }
+        if let Some(offset) = next_telegram_offset {
+            sqlx::query(
+                "INSERT INTO telegram_cursors (channel_id, next_offset) VALUES (?, ?)
+                 ON CONFLICT (channel_id) DO UPDATE SET next_offset = excluded.next_offset",
+            )
+            .bind(channel_id)
+            .bind(offset)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Chats for the chat panel, newest activity first.
+    pub async fn list_chats(&self) -> Result<Vec<Chat>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHAT_SUMMARY} ORDER BY c.last_activity_at DESC, c.rowid DESC LIMIT 500"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(chat_from_row).collect()
+    }
+
+    pub async fn chat(&self, chat_id: &str) -> Result<Chat, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CHAT_SUMMARY} WHERE c.id = ?")))
+            .bind(chat_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "chat",
+                id: chat_id.into(),
+            })?;
+        chat_from_row(&row)
+    }
+
+    /// The conversation in the order it happened.
+    pub async fn messages(&self, chat_id: &str) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason
+             FROM messages WHERE chat_id = ? ORDER BY rowid",
+        )
+        .bind(chat_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    /// The operator opened the chat: its inbound messages are read.
+    pub async fn mark_read(&self, chat_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE messages SET is_read = 1 WHERE chat_id = ? AND is_read = 0")
+            .bind(chat_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+async fn upsert_contact(
+    tx: &mut Transaction<'_, Sqlite>,
+    channel_id: &str,
+    inbound: &InboundMessage,
+    now: Millis,
+) -> Result<Id, StoreError> {
+    sqlx::query(
+        "INSERT INTO contacts (id, channel_id, provider_user_id, name, username, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (channel_id, provider_user_id)
+         DO UPDATE SET name = excluded.name, username = excluded.username",
+    )
+    .bind(new_id())
+    .bind(channel_id)
+    .bind(&inbound.provider_user_id)
+    .bind(&inbound.contact_name)
+    .bind(&inbound.contact_username)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM contacts WHERE channel_id = ? AND provider_user_id = ?",
+    )
+    .bind(channel_id)
+    .bind(&inbound.provider_user_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn open_chat(
+    tx: &mut Transaction<'_, Sqlite>,
+    channel_id: &str,
+    contact_id: &str,
+) -> Result<Option<Id>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM chats WHERE channel_id = ? AND contact_id = ? AND state <> 'completed'",
+    )
+    .bind(channel_id)
+    .bind(contact_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Creates a chat and routes it, recording the decision and its reason.
+async fn new_routed_chat(
+    tx: &mut Transaction<'_, Sqlite>,
+    channel_id: &str,
+    queue_id: &str,
+    contact_id: &str,
+    inbound: &InboundMessage,
+    now: Millis,
+) -> Result<Id, StoreError> {
+    let capacity: String =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'SimultaneousChats'")
+            .fetch_one(&mut **tx)
+            .await?;
+    let capacity: u32 = capacity
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("SimultaneousChats = {capacity:?}")))?;
+    let candidates = sqlx::query(
+        "SELECT u.id, u.status, u.last_assigned_at,
+                (SELECT COUNT(*) FROM chats c WHERE c.operator_id = u.id AND c.state = 'active') AS active_chats
+         FROM queue_operators q JOIN users u ON u.id = q.user_id WHERE q.queue_id = ?",
+    )
+    .bind(queue_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(Candidate {
+            user_id: row.try_get("id")?,
+            active: row.try_get::<String, _>("status")? == "active",
+            active_chats: u32::try_from(row.try_get::<i64, _>("active_chats")?).unwrap_or(u32::MAX),
+            last_assigned_at: row.try_get("last_assigned_at")?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    let decision = route_new_chat(&candidates, capacity);
+    let (state, operator, reason) = match &decision {
+        Decision::Assign { user_id, reason } => (ChatState::Active, Some(user_id.clone()), reason),
+        Decision::Wait { reason } => (ChatState::Queued, None, reason),
+    };
+    let chat_id = new_id();
+    sqlx::query(
+        "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, operator_id, provider_chat_id, created_at, last_activity_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&chat_id)
+    .bind(channel_id)
+    .bind(contact_id)
+    .bind(queue_id)
+    .bind(state.as_str())
+    .bind(&operator)
+    .bind(&inbound.provider_chat_id)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let candidate_ids: Vec<&str> = candidates.iter().map(|c| c.user_id.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO routing_decisions (id, chat_id, decided_at, rule, candidates, chosen_user_id, reason)
+         VALUES (?, ?, ?, 'freest', ?, ?, ?)",
+    )
+    .bind(new_id())
+    .bind(&chat_id)
+    .bind(now)
+    .bind(serde_json::to_string(&candidate_ids).unwrap_or_else(|_| "[]".into()))
+    .bind(&operator)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    let system_text = match &operator {
+        Some(user_id) => {
+            sqlx::query("UPDATE users SET last_assigned_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await?;
+            let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
+                .bind(user_id)
+                .fetch_one(&mut **tx)
+                .await?;
+            format!("Chat assigned to {name}")
+        }
+        None => "Waiting for a free operator".to_owned(),
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at)
+         VALUES (?, ?, ?, 'system', ?, '', ?)",
+    )
+    .bind(new_id())
+    .bind(&chat_id)
+    .bind(channel_id)
+    .bind(system_text)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(chat_id)
+}
+
+pub(super) async fn touch_chat(
+    tx: &mut Transaction<'_, Sqlite>,
+    chat_id: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE chats SET last_activity_at = MAX(last_activity_at, ?) WHERE id = ?")
+        .bind(now)
+        .bind(chat_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const CHAT_SUMMARY: &str = "SELECT c.id, ch.id AS channel_id, ch.provider, ch.name AS channel_name,
+        ct.name AS contact_name, c.state, c.operator_id, c.last_activity_at,
+        (SELECT m.text FROM messages m WHERE m.chat_id = c.id AND m.kind IN ('inbound', 'outbound')
+         ORDER BY m.rowid DESC LIMIT 1) AS last_text,
+        (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id AND m.is_read = 0) AS unread
+     FROM chats c
+     JOIN channels ch ON ch.id = c.channel_id
+     JOIN contacts ct ON ct.id = c.contact_id";
+
+fn chat_from_row(row: &SqliteRow) -> Result<Chat, StoreError> {
+    Ok(Chat {
+        id: row.try_get("id")?,
+        channel_id: row.try_get("channel_id")?,
+        provider: Provider::parse(row.try_get("provider")?)?,
+        channel_name: row.try_get("channel_name")?,
+        contact_name: row.try_get("contact_name")?,
+        state: ChatState::parse(row.try_get("state")?)?,
+        operator_id: row.try_get("operator_id")?,
+        last_message_text: row.try_get("last_text")?,
+        last_activity_at: row.try_get("last_activity_at")?,
+        unread_count: u32::try_from(row.try_get::<i64, _>("unread")?).unwrap_or(u32::MAX),
+    })
+}
+
+pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
+    let delivery: Option<&str> = row.try_get("delivery")?;
+    Ok(Message {
+        id: row.try_get("id")?,
+        chat_id: row.try_get("chat_id")?,
+        kind: MessageKind::parse(row.try_get("kind")?)?,
+        text: row.try_get("text")?,
+        author: row.try_get("author")?,
+        created_at: row.try_get("created_at")?,
+        delivery: delivery.map(Delivery::parse).transpose()?,
+        failure_reason: row.try_get("failure_reason")?,
+    })
+}

@@ -1,0 +1,187 @@
+//! The IPC contract between the Tauri shell and the web UI.
+//!
+//! These are edge DTOs: the engine's domain types stay free of UI concerns and
+//! the shell converts. `ui/src/generated/ipc.ts` is generated from this file by
+//! `cargo xtask codegen`; the test `generated_typescript_is_current` fails when
+//! the committed file is stale, so the two can never drift apart.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+mod error;
+pub use error::{ErrorCode, IpcError};
+
+/// Name of the batched event the shell emits when chats or messages change.
+pub const CHATS_CHANGED_EVENT: &str = "chats-changed";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatState {
+    Bot,
+    Queued,
+    Offered,
+    Active,
+    Completed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Telegram,
+    Messenger,
+}
+
+/// One row of the operator's chat list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChatSummary {
+    pub id: String,
+    pub provider: Provider,
+    pub channel_name: String,
+    pub contact_name: String,
+    pub state: ChatState,
+    /// Text of the newest message, if any (customer text: render as text).
+    pub last_message_text: Option<String>,
+    /// Unix milliseconds of the newest message (or of the chat's creation).
+    #[ts(type = "number")]
+    pub last_activity_at: i64,
+    /// Inbound messages the operator has not opened yet.
+    pub unread_count: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// From the customer.
+    Inbound,
+    /// From an operator to the customer.
+    Outbound,
+    /// Internal note, never sent to the customer.
+    Note,
+    /// Assignment, transfer, timeout…
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Sent,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MessageView {
+    pub id: String,
+    pub chat_id: String,
+    pub kind: MessageKind,
+    pub text: String,
+    /// Display name of the author (customer or operator); empty for system lines.
+    pub author: String,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    /// Only for outbound messages.
+    pub delivery: Option<DeliveryState>,
+    /// Why delivery failed, in words for a person.
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChatDetail {
+    pub chat: ChatSummary,
+    pub messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelHealthState {
+    Starting,
+    Running,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChannelView {
+    pub id: String,
+    pub provider: Provider,
+    pub name: String,
+    pub active: bool,
+    pub health: ChannelHealthState,
+    /// Why the channel is unhealthy, written for an admin.
+    pub health_reason: Option<String>,
+}
+
+/// Payload of [`CHATS_CHANGED_EVENT`]: every chat touched by one batch of writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChatsChanged {
+    pub chat_ids: Vec<String>,
+}
+
+/// Arguments of the `send_reply` command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SendReply {
+    pub chat_id: String,
+    pub text: String,
+}
+
+/// The whole generated TypeScript file, in a stable order.
+pub fn typescript_bindings() -> String {
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        ErrorCode::decl(&cfg),
+        IpcError::decl(&cfg),
+        ChatState::decl(&cfg),
+        Provider::decl(&cfg),
+        ChatSummary::decl(&cfg),
+        MessageKind::decl(&cfg),
+        DeliveryState::decl(&cfg),
+        MessageView::decl(&cfg),
+        ChatDetail::decl(&cfg),
+        ChannelHealthState::decl(&cfg),
+        ChannelView::decl(&cfg),
+        ChatsChanged::decl(&cfg),
+        SendReply::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n",
+    );
+    out.push_str(&format!(
+        "export const CHATS_CHANGED_EVENT = \"{CHATS_CHANGED_EVENT}\";\n\n"
+    ));
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+/// Where the generated file lives, relative to the workspace root.
+pub const GENERATED_TS_PATH: &str = "ui/src/generated/ipc.ts";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_typescript_is_current() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let committed = std::fs::read_to_string(root.join(GENERATED_TS_PATH))
+            .unwrap_or_else(|e| panic!("{GENERATED_TS_PATH} is missing ({e}); run `cargo xtask codegen`"));
+        assert!(
+            committed == typescript_bindings(),
+            "{GENERATED_TS_PATH} is stale: run `cargo xtask codegen` and commit the result"
+        );
+    }
+
+    #[test]
+    fn errors_serialize_to_the_shape_the_ui_expects() {
+        let err = IpcError::new(ErrorCode::NotFound, "This chat no longer exists.");
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "not_found", "message": "This chat no longer exists.", "details": null})
+        );
+    }
+}

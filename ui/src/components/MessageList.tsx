@@ -1,0 +1,55 @@
+import { useLayoutEffect, useRef } from 'react';
+import type { MessageView } from '../generated/ipc';
+import { useNow } from '../hooks/useNow';
+import { t } from '../i18n';
+import { MessageBubble } from './MessageBubble';
+
+const NEAR_BOTTOM_PX = 80;
+
+interface MessageListProps {
+  chatId: string;
+  messages: MessageView[];
+}
+
+/**
+ * The conversation, oldest first. It opens at the newest message and follows new ones while the
+ * operator is at the bottom; if they scrolled up to read history, it stays where they are.
+ */
+export function MessageList({ chatId, messages }: MessageListProps) {
+  const now = useNow();
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const shownChat = useRef<string | null>(null);
+  const last = messages[messages.length - 1];
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const chatChanged = shownChat.current !== chatId;
+    shownChat.current = chatId;
+    if (chatChanged || atBottom.current || last?.kind === 'outbound') {
+      el.scrollTop = el.scrollHeight;
+      atBottom.current = true;
+    }
+  }, [chatId, messages.length, last?.id, last?.kind]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+  };
+
+  return (
+    <div className="message-list" ref={scroller} onScroll={onScroll}>
+      {messages.length === 0 ? (
+        <p className="muted center pad">{t('conversation.noMessages')}</p>
+      ) : (
+        <ol className="message-list__items" aria-live="polite" aria-relevant="additions">
+          {messages.map((message) => (
+            <MessageBubble key={message.id} message={message} now={now} />
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,43 @@
+import { language, t } from './i18n';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** How long ago `at` was, compactly: "now", "5 min", "3 h", "2 d". */
+export function formatWaiting(at: number, now: number): string {
+  const elapsed = Math.max(0, now - at);
+  if (elapsed < MINUTE) return t('time.now');
+  if (elapsed < HOUR) return t('time.minutes', { count: Math.floor(elapsed / MINUTE) });
+  if (elapsed < DAY) return t('time.hours', { count: Math.floor(elapsed / HOUR) });
+  return t('time.days', { count: Math.floor(elapsed / DAY) });
+}
+
+const clock = new Intl.DateTimeFormat(language, { hour: '2-digit', minute: '2-digit' });
+const full = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
+const dayAndClock = new Intl.DateTimeFormat(language, {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/** A message's time: the clock for today, with the date otherwise. */
+export function formatMessageTime(at: number, now: number): string {
+  const a = new Date(at);
+  const b = new Date(now);
+  const sameDay =
+    a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  return sameDay ? clock.format(a) : dayAndClock.format(a);
+}
+
+export function formatFullDate(at: number): string {
+  return full.format(new Date(at));
+}
+
+/** One line of a message for the chat list. */
+export function previewLine(text: string | null): string | null {
+  if (text === null) return null;
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line === '' ? null : line;
+}

@@ -1,0 +1,57 @@
+// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.
+
+export const CHATS_CHANGED_EVENT = "chats-changed";
+
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "storage" | "keychain" | "internal";
+
+export type IpcError = { code: ErrorCode, message: string, details: string | null, };
+
+export type ChatState = "bot" | "queued" | "offered" | "active" | "completed";
+
+export type Provider = "telegram" | "messenger";
+
+export type ChatSummary = { id: string, provider: Provider, channel_name: string, contact_name: string, state: ChatState, 
+/**
+ * Text of the newest message, if any (customer text: render as text).
+ */
+last_message_text: string | null, 
+/**
+ * Unix milliseconds of the newest message (or of the chat's creation).
+ */
+last_activity_at: number, 
+/**
+ * Inbound messages the operator has not opened yet.
+ */
+unread_count: number, };
+
+export type MessageKind = "inbound" | "outbound" | "note" | "system";
+
+export type DeliveryState = "pending" | "sent" | "failed";
+
+export type MessageView = { id: string, chat_id: string, kind: MessageKind, text: string, 
+/**
+ * Display name of the author (customer or operator); empty for system lines.
+ */
+author: string, created_at: number, 
+/**
+ * Only for outbound messages.
+ */
+delivery: DeliveryState | null, 
+/**
+ * Why delivery failed, in words for a person.
+ */
+failure_reason: string | null, };
+
+export type ChatDetail = { chat: ChatSummary, messages: Array<MessageView>, };
+
+export type ChannelHealthState = "starting" | "running" | "error";
+
+export type ChannelView = { id: string, provider: Provider, name: string, active: boolean, health: ChannelHealthState, 
+/**
+ * Why the channel is unhealthy, written for an admin.
+ */
+health_reason: string | null, };
+
+export type ChatsChanged = { chat_ids: Array<string>, };
+
+export type SendReply = { chat_id: string, text: string, };

@@ -1,0 +1,104 @@
+// The only module that talks to the Rust shell. Every failure leaves here as an IpcFailure,
+// which is an IpcError (code, message for a person, details) and an Error at the same time.
+
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import {
+  CHATS_CHANGED_EVENT,
+  type ChannelView,
+  type ChatDetail,
+  type ChatSummary,
+  type ChatsChanged,
+  type ErrorCode,
+  type IpcError,
+  type MessageView,
+} from './generated/ipc';
+import { t } from './i18n';
+
+export class IpcFailure extends Error implements IpcError {
+  readonly code: ErrorCode;
+  readonly details: string | null;
+
+  constructor(error: IpcError) {
+    super(error.message);
+    this.name = 'IpcFailure';
+    this.code = error.code;
+    this.details = error.details;
+  }
+}
+
+function hasStringField(value: object, field: string): boolean {
+  return typeof (value as Record<string, unknown>)[field] === 'string';
+}
+
+/** True for the error shape the shell rejects with: `{ code, message, details }`. */
+export function isIpcError(value: unknown): value is IpcError {
+  if (typeof value !== 'object' || value === null) return false;
+  if (!hasStringField(value, 'code') || !hasStringField(value, 'message')) return false;
+  const details = (value as Record<string, unknown>)['details'];
+  return details === undefined || details === null || typeof details === 'string';
+}
+
+/**
+ * Turns anything an invoke may reject with into an IpcError whose `message` can be shown to a
+ * person. Strings and other shapes are not written for people, so they get a generic sentence and
+ * keep the original in `details` for the console.
+ */
+export function toIpcError(error: unknown): IpcFailure {
+  if (error instanceof IpcFailure) return error;
+  if (isIpcError(error) && error.message.trim() !== '') {
+    return new IpcFailure({ code: error.code, message: error.message, details: error.details ?? null });
+  }
+  let details: string;
+  if (error instanceof Error) details = error.message;
+  else if (typeof error === 'string') details = error;
+  else {
+    try {
+      details = JSON.stringify(error) ?? String(error);
+    } catch {
+      details = String(error);
+    }
+  }
+  return new IpcFailure({ code: 'internal', message: t('error.generic'), details });
+}
+
+/** Words for a person, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return toIpcError(error).message;
+}
+
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    const failure = toIpcError(error);
+    console.error(`[ipc] ${command} failed`, failure.code, failure.message, failure.details ?? '');
+    throw failure;
+  }
+}
+
+export function listChats(): Promise<ChatSummary[]> {
+  return call<ChatSummary[]>('list_chats');
+}
+
+/** Opens a conversation; the shell also marks it read. */
+export function readChat(chatId: string): Promise<ChatDetail> {
+  return call<ChatDetail>('read_chat', { chatId });
+}
+
+/** Queues an outbound message; it comes back with delivery `pending`. */
+export function sendReply(chatId: string, text: string): Promise<MessageView> {
+  return call<MessageView>('send_reply', { chatId, text });
+}
+
+export function listChannels(): Promise<ChannelView[]> {
+  return call<ChannelView[]>('list_channels');
+}
+
+/** Subscribes to the shell's batched change notifications. */
+export function onChatsChanged(handler: (changed: ChatsChanged) => void): Promise<UnlistenFn> {
+  return listen<ChatsChanged>(CHATS_CHANGED_EVENT, (event) => {
+    const payload = event.payload as Partial<ChatsChanged> | null | undefined;
+    handler({ chat_ids: Array.isArray(payload?.chat_ids) ? payload.chat_ids : [] });
+  });
+}
