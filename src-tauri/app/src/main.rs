@@ -1,1 +1,81 @@
-fn main() {}
+//! Switchboard's desktop shell. Thin by design: it resolves where data lives,
+//! starts the runtime, registers commands and forwards change events. All
+//! behaviour lives in switchboard-runtime and below (no Tauri there).
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod config;
+mod events;
+
+use std::sync::Arc;
+
+use switchboard_engine::clock::SystemClock;
+use switchboard_engine::secrets::Keychain;
+use switchboard_runtime::{Runtime, RuntimeConfig};
+use tauri::Manager;
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let result = tauri::Builder::default()
+        .invoke_handler(tauri::generate_handler![
+            commands::list_chats,
+            commands::read_chat,
+            commands::send_reply,
+            commands::list_channels,
+        ])
+        .setup(|app| {
+            let data_dir = config::data_dir(app.handle())?;
+            let seed_telegram = config::seed_telegram_bot();
+            tracing::info!(data_dir = %data_dir.display(), "starting Switchboard");
+            let runtime = tauri::async_runtime::block_on(Runtime::start(
+                RuntimeConfig {
+                    data_dir,
+                    seed_telegram,
+                },
+                Arc::new(Keychain),
+                Arc::new(SystemClock),
+            ));
+            let state = match runtime {
+                Ok(runtime) => {
+                    events::forward_chat_changes(app.handle().clone(), runtime.subscribe());
+                    commands::AppState::Ready(runtime)
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, details = ?err.details, "Switchboard could not start");
+                    commands::AppState::Failed(err)
+                }
+            };
+            app.manage(state);
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(commands::AppState::Ready(runtime)) =
+                    handle.try_state::<commands::AppState>().as_deref()
+            {
+                tauri::async_runtime::block_on(runtime.shutdown());
+            }
+        }),
+        Err(err) => {
+            eprintln!("Switchboard could not open its window: {err}");
+            if std::env::var_os("DISPLAY").is_none()
+                && std::env::var_os("WAYLAND_DISPLAY").is_none()
+            {
+                eprintln!(
+                    "No display found: set DISPLAY (or run under Xvfb) to start the desktop app."
+                );
+            }
+            std::process::exit(1);
+        }
+    }
+}

@@ -116,6 +116,8 @@ pub struct OutboxItem {
     pub provider_chat_id: String,
     pub text: String,
     pub attempts: u32,
+    /// Parts of a split text already accepted by the provider.
+    pub parts_sent: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,3 +129,12 @@ pub struct LocalUser {
 /// Longest text an operator may send in one reply; connectors split it further
 /// to the provider's own limit (4096 on Telegram).
 pub const MAX_REPLY_CHARS: usize = 20_000;
+
+/// A connector's health as an admin sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelHealth {
+    Starting,
+    Running,
+    /// With a reason written for an admin.
+    Error(String),
+}

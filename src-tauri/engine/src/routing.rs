@@ -109,14 +109,18 @@ mod tests {
     }
 
     fn candidate() -> impl Strategy<Value = Candidate> {
-        ("[a-e]", any::<bool>(), 0u32..4, proptest::option::of(0i64..5)).prop_map(
-            |(id, active, chats, last)| Candidate {
+        (
+            "[a-e]",
+            any::<bool>(),
+            0u32..4,
+            proptest::option::of(0i64..5),
+        )
+            .prop_map(|(id, active, chats, last)| Candidate {
                 user_id: id,
                 active,
                 active_chats: chats,
                 last_assigned_at: last,
-            },
-        )
+            })
     }
 
     proptest! {

@@ -6,7 +6,9 @@ use sqlx::Row;
 #[tokio::test]
 async fn postgres_migrations_apply_and_are_idempotent() {
     let Ok(admin_url) = std::env::var("SWITCHBOARD_TEST_PG_URL") else {
-        panic!("SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres");
+        panic!(
+            "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres"
+        );
     };
     // A database of our own, so tests can run in parallel on one cluster.
     let db = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -17,9 +19,13 @@ async fn postgres_migrations_apply_and_are_idempotent() {
         .unwrap();
     let url = format!("{}/{db}", admin_url.rsplit_once('/').unwrap().0);
 
-    let pool = switchboard_engine::postgres::connect_and_migrate(&url).await.unwrap();
+    let pool = switchboard_engine::postgres::connect_and_migrate(&url)
+        .await
+        .unwrap();
     pool.close().await;
-    let pool = switchboard_engine::postgres::connect_and_migrate(&url).await.unwrap();
+    let pool = switchboard_engine::postgres::connect_and_migrate(&url)
+        .await
+        .unwrap();
     let tables: Vec<String> = sqlx::query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     )
@@ -29,8 +35,18 @@ async fn postgres_migrations_apply_and_are_idempotent() {
     .iter()
     .map(|r| r.get("table_name"))
     .collect();
-    for expected in ["channels", "chats", "contacts", "messages", "routing_decisions", "telegram_cursors"] {
-        assert!(tables.iter().any(|t| t == expected), "{expected} missing from {tables:?}");
+    for expected in [
+        "channels",
+        "chats",
+        "contacts",
+        "messages",
+        "routing_decisions",
+        "telegram_cursors",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == expected),
+            "{expected} missing from {tables:?}"
+        );
     }
     // The one-open-chat rule holds in Postgres too.
     let index: i64 = sqlx::query_scalar(

@@ -23,7 +23,13 @@ async fn store_with_channel(dir: &tempfile::TempDir) -> (Store, String) {
         .await
         .unwrap();
     let channel = store
-        .add_channel(Provider::Telegram, "Support bot", "http://127.0.0.1:1/", "42", NOW)
+        .add_channel(
+            Provider::Telegram,
+            "Support bot",
+            "http://127.0.0.1:1/",
+            "42",
+            NOW,
+        )
         .await
         .unwrap();
     (store, channel.id)
@@ -37,7 +43,13 @@ async fn first_run_creates_the_workspace_once() {
     let workspace = first.workspace_id().to_owned();
     let user = first.local_user().clone();
     assert_eq!(first.setting_u32("SimultaneousChats").await.unwrap(), 2);
-    assert_eq!(first.setting_u32("OperatorAcceptChatTimeout").await.unwrap(), 5);
+    assert_eq!(
+        first
+            .setting_u32("OperatorAcceptChatTimeout")
+            .await
+            .unwrap(),
+        5
+    );
     first.close().await;
     let again = Store::open(&path, NOW + 1).await.unwrap();
     assert_eq!(again.workspace_id(), workspace);
@@ -57,7 +69,10 @@ async fn a_new_customer_gets_a_chat_assigned_to_the_local_operator() {
     assert_eq!(chats.len(), 1);
     let chat = &chats[0];
     assert_eq!(chat.state, ChatState::Active);
-    assert_eq!(chat.operator_id.as_deref(), Some(store.local_user().id.as_str()));
+    assert_eq!(
+        chat.operator_id.as_deref(),
+        Some(store.local_user().id.as_str())
+    );
     assert_eq!(chat.last_message_text.as_deref(), Some("Hello"));
     assert_eq!(chat.unread_count, 1);
     let kinds: Vec<_> = store
@@ -84,9 +99,15 @@ async fn redelivered_updates_are_stored_once_and_the_offset_moves_with_them() {
     let (store, channel) = store_with_channel(&dir).await;
     assert_eq!(store.telegram_offset(&channel).await.unwrap(), None);
     let batch = [hello("7/1", "7", "one"), hello("7/2", "7", "two")];
-    store.ingest_inbound(&channel, &batch, Some(12), NOW).await.unwrap();
+    store
+        .ingest_inbound(&channel, &batch, Some(12), NOW)
+        .await
+        .unwrap();
     // The same updates again (e.g. the offset confirmation was lost).
-    let changed = store.ingest_inbound(&channel, &batch, Some(12), NOW).await.unwrap();
+    let changed = store
+        .ingest_inbound(&channel, &batch, Some(12), NOW)
+        .await
+        .unwrap();
     assert!(changed.is_empty());
     assert_eq!(store.telegram_offset(&channel).await.unwrap(), Some(12));
     let chat = &store.list_chats().await.unwrap()[0];
@@ -108,7 +129,16 @@ async fn a_failed_batch_stores_neither_messages_nor_offset() {
         .ingest_inbound("no-such-channel", &[hello("7/1", "7", "x")], Some(5), NOW)
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::NotFound { what: "channel", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            StoreError::NotFound {
+                what: "channel",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(store.list_chats().await.unwrap().is_empty());
 }
 
@@ -121,25 +151,61 @@ async fn replies_wait_in_the_outbox_until_marked_sent_or_failed() {
         .await
         .unwrap();
     let chat = store.list_chats().await.unwrap().remove(0);
-    let reply = store.queue_reply(&chat.id, "Hi there", NOW + 5).await.unwrap();
+    let reply = store
+        .queue_reply(&chat.id, "Hi there", NOW + 5)
+        .await
+        .unwrap();
     assert_eq!(reply.delivery, Some(Delivery::Pending));
     let due = store.due_outbox(&channel, NOW + 5).await.unwrap();
     assert_eq!(due.len(), 1);
-    assert_eq!((due[0].provider_chat_id.as_str(), due[0].text.as_str()), ("7", "Hi there"));
+    assert_eq!(
+        (due[0].provider_chat_id.as_str(), due[0].text.as_str()),
+        ("7", "Hi there")
+    );
 
-    store.retry_later(&reply.id, NOW + 1000, "Network error").await.unwrap();
-    assert!(store.due_outbox(&channel, NOW + 999).await.unwrap().is_empty());
-    assert_eq!(store.next_outbox_due(&channel).await.unwrap(), Some(NOW + 1000));
+    store
+        .retry_later(&reply.id, NOW + 1000, "Network error")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .due_outbox(&channel, NOW + 999)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.next_outbox_due(&channel).await.unwrap(),
+        Some(NOW + 1000)
+    );
     store.mark_sent(&reply.id, "7/2").await.unwrap();
     let sent = store.messages(&chat.id).await.unwrap().pop().unwrap();
-    assert_eq!((sent.delivery, sent.failure_reason), (Some(Delivery::Sent), None));
-    assert!(store.due_outbox(&channel, NOW + 5000).await.unwrap().is_empty());
+    assert_eq!(
+        (sent.delivery, sent.failure_reason),
+        (Some(Delivery::Sent), None)
+    );
+    assert!(
+        store
+            .due_outbox(&channel, NOW + 5000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let second = store.queue_reply(&chat.id, "Still there?", NOW + 6).await.unwrap();
-    store.mark_failed(&second.id, "The customer blocked the bot.").await.unwrap();
+    let second = store
+        .queue_reply(&chat.id, "Still there?", NOW + 6)
+        .await
+        .unwrap();
+    store
+        .mark_failed(&second.id, "The customer blocked the bot.")
+        .await
+        .unwrap();
     let failed = store.messages(&chat.id).await.unwrap().pop().unwrap();
     assert_eq!(failed.delivery, Some(Delivery::Failed));
-    assert_eq!(failed.failure_reason.as_deref(), Some("The customer blocked the bot."));
+    assert_eq!(
+        failed.failure_reason.as_deref(),
+        Some("The customer blocked the bot.")
+    );
 }
 
 #[tokio::test]

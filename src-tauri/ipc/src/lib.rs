@@ -141,9 +141,8 @@ pub fn typescript_bindings() -> String {
         ChatsChanged::decl(&cfg),
         SendReply::decl(&cfg),
     ];
-    let mut out = String::from(
-        "// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n",
-    );
+    let mut out =
+        String::from("// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n");
     out.push_str(&format!(
         "export const CHATS_CHANGED_EVENT = \"{CHATS_CHANGED_EVENT}\";\n\n"
     ));
@@ -167,8 +166,9 @@ mod tests {
     #[test]
     fn generated_typescript_is_current() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let committed = std::fs::read_to_string(root.join(GENERATED_TS_PATH))
-            .unwrap_or_else(|e| panic!("{GENERATED_TS_PATH} is missing ({e}); run `cargo xtask codegen`"));
+        let committed = std::fs::read_to_string(root.join(GENERATED_TS_PATH)).unwrap_or_else(|e| {
+            panic!("{GENERATED_TS_PATH} is missing ({e}); run `cargo xtask codegen`")
+        });
         assert!(
             committed == typescript_bindings(),
             "{GENERATED_TS_PATH} is stale: run `cargo xtask codegen` and commit the result"

@@ -19,7 +19,10 @@ pub(crate) fn routes() -> Router<TelegramControl> {
     Router::new()
         .route("/health", get(health))
         .route("/telegram/bots", get(list_bots).post(add_bot))
-        .route("/telegram/{token}/customer-messages", post(customer_message))
+        .route(
+            "/telegram/{token}/customer-messages",
+            post(customer_message),
+        )
         .route("/telegram/{token}/customer-photos", post(customer_photo))
         .route("/telegram/{token}/sent-messages", get(sent_messages))
         .route("/telegram/{token}/faults", post(fault))
@@ -61,7 +64,10 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ControlError> {
 }
 
 async fn not_found() -> ControlError {
-    ControlError(StatusCode::NOT_FOUND, "no such control endpoint (see the sandbox README)".to_owned())
+    ControlError(
+        StatusCode::NOT_FOUND,
+        "no such control endpoint (see the sandbox README)".to_owned(),
+    )
 }
 
 async fn health() -> Reply {
@@ -116,7 +122,10 @@ async fn customer_photo(
     let image = match request.image_base64.as_deref() {
         None => None,
         Some(text) => Some(decode_base64(text).ok_or_else(|| {
-            ControlError(StatusCode::BAD_REQUEST, "image_base64 is not valid base64".to_owned())
+            ControlError(
+                StatusCode::BAD_REQUEST,
+                "image_base64 is not valid base64".to_owned(),
+            )
         })?),
     };
     let photo = CustomerPhoto {
@@ -130,7 +139,10 @@ async fn customer_photo(
     ok(telegram.customer_sends_photo(&token, photo)?)
 }
 
-async fn sent_messages(State(telegram): State<TelegramControl>, Path(token): Path<String>) -> Reply {
+async fn sent_messages(
+    State(telegram): State<TelegramControl>,
+    Path(token): Path<String>,
+) -> Reply {
     if telegram.registry().get(&token).is_none() {
         return Err(SandboxError::UnknownBot(token).into());
     }

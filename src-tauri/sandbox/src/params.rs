@@ -149,9 +149,9 @@ impl Params {
     pub fn json(&self, name: &str) -> Result<Option<Value>, ApiError> {
         match self.non_empty(name) {
             None => Ok(None),
-            Some(raw) => serde_json::from_str(raw).map(Some).map_err(|_| {
-                ApiError::bad_request(&format!("can't parse {name} JSON object"))
-            }),
+            Some(raw) => serde_json::from_str(raw)
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(&format!("can't parse {name} JSON object"))),
         }
     }
 

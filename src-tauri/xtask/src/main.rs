@@ -1,6 +1,58 @@
-fn main() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join(switchboard_ipc::GENERATED_TS_PATH);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, switchboard_ipc::typescript_bindings()).unwrap();
+//! Repository automation (matklad's cargo-xtask pattern). The README's two
+//! commands live here:
+//!
+//! - `cargo xtask run [--no-simulation]`: install prerequisites, build the UI,
+//!   start the sandbox (a Telegram bot whose simulated customers write now
+//!   and then) and the desktop app in standalone mode.
+//! - `cargo xtask test`: install prerequisites, then formatting, clippy,
+//!   TypeScript type-check and unit tests, Rust tests (with a throwaway
+//!   Postgres) and end-to-end tests in the real app under Xvfb.
+//! - `cargo xtask codegen`: regenerate ui/src/generated/ipc.ts.
+//!
+//! Only std here, so `cargo xtask` compiles before any system package exists.
+
+mod prereqs;
+mod process;
+mod run;
+mod test;
+mod throwaway_pg;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(&args[1..]),
+        Some("test") => test::test(&args[1..]),
+        Some("codegen") => codegen(),
+        _ => {
+            eprintln!("usage: cargo xtask <run [--no-simulation] | test | codegen>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("\nxtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
+}
+
+fn codegen() -> Result {
+    let path = root().join(switchboard_ipc::GENERATED_TS_PATH);
+    std::fs::write(&path, switchboard_ipc::typescript_bindings())
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
 }

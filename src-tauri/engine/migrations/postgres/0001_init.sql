@@ -107,6 +107,8 @@ CREATE TABLE messages (
     delivery       TEXT CHECK (delivery IN ('pending', 'sent', 'failed')),
     failure_reason TEXT,
     attempts       INTEGER NOT NULL DEFAULT 0,
+    -- parts of a long text already accepted by the provider (resume, never resend)
+    parts_sent     INTEGER NOT NULL DEFAULT 0,
     next_attempt_at BIGINT,
     is_read        BOOLEAN NOT NULL DEFAULT TRUE,
     CHECK ((kind = 'outbound') = (delivery IS NOT NULL))

@@ -106,6 +106,8 @@ CREATE TABLE messages (
     delivery       TEXT CHECK (delivery IN ('pending', 'sent', 'failed')),
     failure_reason TEXT,
     attempts       INTEGER NOT NULL DEFAULT 0,
+    -- parts of a long text already accepted by the provider (resume, never resend)
+    parts_sent     INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER,
     is_read        INTEGER NOT NULL DEFAULT 1,
     CHECK ((kind = 'outbound') = (delivery IS NOT NULL))

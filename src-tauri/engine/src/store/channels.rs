@@ -48,9 +48,11 @@ impl Store {
     }
 
     pub async fn channels(&self) -> Result<Vec<Channel>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{CHANNEL_COLUMNS} ORDER BY created_at, rowid")))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHANNEL_COLUMNS} ORDER BY created_at, rowid"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(channel_from_row).collect()
     }
 

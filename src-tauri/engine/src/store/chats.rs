@@ -94,14 +94,16 @@ impl Store {
     }
 
     pub async fn chat(&self, chat_id: &str) -> Result<Chat, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CHAT_SUMMARY} WHERE c.id = ?")))
-            .bind(chat_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "chat",
-                id: chat_id.into(),
-            })?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHAT_SUMMARY} WHERE c.id = ?"
+        )))
+        .bind(chat_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "chat",
+            id: chat_id.into(),
+        })?;
         chat_from_row(&row)
     }
 
@@ -147,13 +149,13 @@ async fn upsert_contact(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM contacts WHERE channel_id = ? AND provider_user_id = ?",
+    Ok(
+        sqlx::query_scalar("SELECT id FROM contacts WHERE channel_id = ? AND provider_user_id = ?")
+            .bind(channel_id)
+            .bind(&inbound.provider_user_id)
+            .fetch_one(&mut **tx)
+            .await?,
     )
-    .bind(channel_id)
-    .bind(&inbound.provider_user_id)
-    .fetch_one(&mut **tx)
-    .await?)
 }
 
 async fn open_chat(

@@ -107,11 +107,13 @@ async fn first_run(pool: &SqlitePool, now: Millis) -> Result<(Id, LocalUser), St
             let workspace_id = new_id();
             let user_id = new_id();
             let queue_id = new_id();
-            sqlx::query("INSERT INTO workspace (id, name, created_at) VALUES (?, 'My workspace', ?)")
-                .bind(&workspace_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO workspace (id, name, created_at) VALUES (?, 'My workspace', ?)",
+            )
+            .bind(&workspace_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO users (id, name, can_manage_chats, status, is_local, created_at)
                  VALUES (?, 'Me', 1, 'active', 1, ?)",

@@ -79,7 +79,7 @@ impl Store {
         now: Millis,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.id, m.chat_id, c.provider_chat_id, m.text, m.attempts
+            "SELECT m.id, m.chat_id, c.provider_chat_id, m.text, m.attempts, m.parts_sent
              FROM messages m JOIN chats c ON c.id = m.chat_id
              WHERE m.channel_id = ? AND m.delivery = 'pending' AND COALESCE(m.next_attempt_at, 0) <= ?
              ORDER BY m.rowid LIMIT 100",
@@ -96,6 +96,7 @@ impl Store {
                     provider_chat_id: row.try_get("provider_chat_id")?,
                     text: row.try_get("text")?,
                     attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(0),
+                    parts_sent: u32::try_from(row.try_get::<i64, _>("parts_sent")?).unwrap_or(0),
                 })
             })
             .collect()
@@ -110,6 +111,21 @@ impl Store {
         .bind(channel_id)
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    /// The provider accepted `parts_sent` parts of a long message so far; a
+    /// retry resumes after them instead of sending them twice.
+    pub async fn mark_parts_sent(
+        &self,
+        message_id: &str,
+        parts_sent: u32,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE messages SET parts_sent = ? WHERE id = ? AND delivery = 'pending'")
+            .bind(parts_sent)
+            .bind(message_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The provider accepted the message; `provider_key` is its id there.

@@ -4,9 +4,9 @@
 use axum::body::Bytes;
 use serde_json::{Map, Value, json};
 
+use super::ApiError;
 use super::methods::{self, MAX_CAPTION_CHARS};
 use super::state::{Bot, BotState};
-use super::ApiError;
 use crate::params::{Params, Upload};
 
 /// Upload caps of the real API: photos 10 MB, other files 50 MB; downloads 20 MB.
@@ -34,8 +34,16 @@ pub struct StoredFile {
 
 /// Width and height of a PNG or JPEG, read from its header.
 pub fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let be32 = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-    let be16 = |at: usize| bytes.get(at..at + 2).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
+    let be32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let be16 = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
+    };
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16) == Some(b"IHDR") {
         return Some((be32(16)?, be32(20)?));
     }
@@ -129,8 +137,17 @@ fn media(bot: &Bot, params: &Params, kind: FileKind, field: &str) -> Result<Valu
         params.upload(name)
     });
     let mut state = bot.lock();
-    if let Some(Upload { file_name, content_type, bytes }) = upload {
-        let cap = if kind == FileKind::Photo { MAX_PHOTO_UPLOAD } else { MAX_FILE_UPLOAD };
+    if let Some(Upload {
+        file_name,
+        content_type,
+        bytes,
+    }) = upload
+    {
+        let cap = if kind == FileKind::Photo {
+            MAX_PHOTO_UPLOAD
+        } else {
+            MAX_FILE_UPLOAD
+        };
         if bytes.len() > cap {
             return Err(ApiError::new(413, "Request Entity Too Large"));
         }
@@ -144,7 +161,9 @@ fn media(bot: &Bot, params: &Params, kind: FileKind, field: &str) -> Result<Valu
         return Ok(store(&mut state, kind, bytes.clone(), name, mime).json);
     }
     let Some(reference) = params.non_empty(field) else {
-        return Err(ApiError::bad_request(&format!("there is no {field} in the request")));
+        return Err(ApiError::bad_request(&format!(
+            "there is no {field} in the request"
+        )));
     };
     if let Some(file) = state.files.get(reference) {
         return Ok(file.json.clone());
@@ -153,7 +172,9 @@ fn media(bot: &Bot, params: &Params, kind: FileKind, field: &str) -> Result<Valu
         let name = reference.rsplit('/').next().map(str::to_owned);
         return Ok(store(&mut state, kind, Bytes::new(), name, None).json);
     }
-    Err(ApiError::bad_request("wrong file identifier/HTTP URL specified"))
+    Err(ApiError::bad_request(
+        "wrong file identifier/HTTP URL specified",
+    ))
 }
 
 fn send_media(bot: &Bot, params: &Params, kind: FileKind) -> Result<Value, ApiError> {

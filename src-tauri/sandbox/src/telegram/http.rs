@@ -19,7 +19,11 @@ fn percent_decode(segment: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
                 let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
                 out.push(u8::try_from(value).ok()?);
@@ -69,7 +73,12 @@ pub async fn bot_api(State(telegram): State<TelegramControl>, request: Request) 
     };
     let fault = bot.lock().take_fault(method);
     if let Some(fault) = fault {
-        tracing::info!(bot = bot.id, method, code = fault.error_code, "injected fault");
+        tracing::info!(
+            bot = bot.id,
+            method,
+            code = fault.error_code,
+            "injected fault"
+        );
         return fault_error(&fault).into_response();
     }
     let closing = || registry.is_closed();
@@ -94,7 +103,10 @@ fn fault_error(fault: &super::Fault) -> ApiError {
     };
     let description = if fault.description.is_empty() {
         match fault.error_code {
-            429 => format!("Too Many Requests: retry after {}", retry_after.unwrap_or(1)),
+            429 => format!(
+                "Too Many Requests: retry after {}",
+                retry_after.unwrap_or(1)
+            ),
             400 => "Bad Request".to_owned(),
             401 => "Unauthorized".to_owned(),
             403 => "Forbidden".to_owned(),

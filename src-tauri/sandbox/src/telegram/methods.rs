@@ -70,7 +70,9 @@ fn send_message(bot: &Bot, params: &Params) -> Result<Value, ApiError> {
 pub fn check_parse_mode(params: &Params) -> Result<(), ApiError> {
     match params.non_empty("parse_mode") {
         None => Ok(()),
-        Some(mode) if ["markdown", "markdownv2", "html"].contains(&mode.to_ascii_lowercase().as_str()) => {
+        Some(mode)
+            if ["markdown", "markdownv2", "html"].contains(&mode.to_ascii_lowercase().as_str()) =>
+        {
             Ok(())
         }
         Some(_) => Err(ApiError::bad_request("unsupported parse_mode")),
@@ -83,7 +85,9 @@ pub fn chat_id(params: &Params) -> Result<i64, ApiError> {
     let raw = params
         .non_empty("chat_id")
         .ok_or_else(|| ApiError::bad_request("chat_id is empty"))?;
-    raw.trim().parse::<i64>().map_err(|_| ApiError::chat_not_found())
+    raw.trim()
+        .parse::<i64>()
+        .map_err(|_| ApiError::chat_not_found())
 }
 
 /// The message being replied to: `reply_parameters` (JSON) or the older `reply_to_message_id`.
@@ -120,7 +124,9 @@ pub fn post(
     if state.blocked.contains(&chat_id) {
         return Err(ApiError::forbidden("bot was blocked by the user"));
     }
-    let chat = state.chat_mut(chat_id).ok_or_else(ApiError::chat_not_found)?;
+    let chat = state
+        .chat_mut(chat_id)
+        .ok_or_else(ApiError::chat_not_found)?;
     let reply_to = match reply {
         None => None,
         Some((id, allow_missing)) => match chat.message(id) {

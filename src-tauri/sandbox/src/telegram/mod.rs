@@ -107,7 +107,12 @@ impl TelegramControl {
 
     /// Tokens of all configured bots.
     pub fn bot_tokens(&self) -> Vec<String> {
-        let mut tokens: Vec<String> = self.registry.all().iter().map(|b| b.token.clone()).collect();
+        let mut tokens: Vec<String> = self
+            .registry
+            .all()
+            .iter()
+            .map(|b| b.token.clone())
+            .collect();
         tokens.sort();
         tokens
     }
@@ -118,7 +123,7 @@ impl TelegramControl {
         token: &str,
         message: CustomerMessage,
     ) -> Result<Value, SandboxError> {
-        customers::writes(&self.bot(token)?, message)
+        customers::writes(&*self.bot(token)?, message)
     }
 
     /// A customer sends a photo; returns the Update (its `photo` file is then downloadable
@@ -128,7 +133,7 @@ impl TelegramControl {
         token: &str,
         photo: CustomerPhoto,
     ) -> Result<Value, SandboxError> {
-        customers::sends_photo(&self.bot(token)?, photo)
+        customers::sends_photo(&*self.bot(token)?, photo)
     }
 
     /// Everything the bot sent successfully, oldest first (empty for an unknown token).
@@ -142,7 +147,9 @@ impl TelegramControl {
     /// Arms a fault for the next `fault.times` calls of `fault.method`.
     pub fn inject_fault(&self, token: &str, fault: Fault) -> Result<(), SandboxError> {
         if fault.method.trim().is_empty() {
-            return Err(SandboxError::InvalidInput("fault method is empty".to_owned()));
+            return Err(SandboxError::InvalidInput(
+                "fault method is empty".to_owned(),
+            ));
         }
         if !(400..=599).contains(&fault.error_code) {
             return Err(SandboxError::InvalidInput(format!(
@@ -151,7 +158,9 @@ impl TelegramControl {
             )));
         }
         if fault.times == 0 {
-            return Err(SandboxError::InvalidInput("fault times must be at least 1".to_owned()));
+            return Err(SandboxError::InvalidInput(
+                "fault times must be at least 1".to_owned(),
+            ));
         }
         self.bot(token)?.lock().add_fault(fault);
         Ok(())
@@ -160,13 +169,13 @@ impl TelegramControl {
     /// The user blocks the bot: sends to them fail with 403 and, if the bot knew the chat, it
     /// receives a `my_chat_member` update (status `kicked`), as on Telegram.
     pub fn block_bot(&self, token: &str, user_id: i64) -> Result<(), SandboxError> {
-        customers::set_blocked(&self.bot(token)?, user_id, true);
+        customers::set_blocked(&*self.bot(token)?, user_id, true);
         Ok(())
     }
 
     /// The user unblocks the bot (restarts it).
     pub fn unblock_bot(&self, token: &str, user_id: i64) -> Result<(), SandboxError> {
-        customers::set_blocked(&self.bot(token)?, user_id, false);
+        customers::set_blocked(&*self.bot(token)?, user_id, false);
         Ok(())
     }
 

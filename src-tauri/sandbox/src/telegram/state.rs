@@ -16,7 +16,8 @@ use crate::SandboxError;
 
 /// Update types delivered when `allowed_updates` is unset or empty (Bot API documentation:
 /// everything except `chat_member`, `message_reaction` and `message_reaction_count`).
-const OPT_IN_UPDATE_TYPES: [&str; 3] = ["chat_member", "message_reaction", "message_reaction_count"];
+const OPT_IN_UPDATE_TYPES: [&str; 3] =
+    ["chat_member", "message_reaction", "message_reaction_count"];
 
 /// All bots of the sandbox, by token.
 #[derive(Default)]
@@ -287,9 +288,10 @@ impl BotState {
 
     /// Takes one use of the first fault armed for `method` (lower-case, or `*` for any).
     pub fn take_fault(&mut self, method: &str) -> Option<Fault> {
-        let index = self.faults.iter().position(|f| {
-            f.fault.method == "*" || f.fault.method.eq_ignore_ascii_case(method)
-        })?;
+        let index = self
+            .faults
+            .iter()
+            .position(|f| f.fault.method == "*" || f.fault.method.eq_ignore_ascii_case(method))?;
         let pending = self.faults.get_mut(index)?;
         pending.remaining = pending.remaining.saturating_sub(1);
         let fault = pending.fault.clone();

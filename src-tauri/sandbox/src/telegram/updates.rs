@@ -28,20 +28,27 @@ struct Request {
 fn parse(params: &Params) -> Result<Request, ApiError> {
     let offset = params.int("offset")?.unwrap_or(0);
     let limit = params.int("limit")?.unwrap_or(100).clamp(1, 100);
-    let timeout = params.int("timeout")?.unwrap_or(0).clamp(0, MAX_TIMEOUT_SECS);
+    let timeout = params
+        .int("timeout")?
+        .unwrap_or(0)
+        .clamp(0, MAX_TIMEOUT_SECS);
     let allowed_updates = match params.json("allowed_updates")? {
         None => None,
         Some(Value::Array(items)) => Some(
             items
                 .iter()
                 .map(|item| {
-                    item.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| ApiError::bad_request("allowed_updates must be an Array of String"))
+                    item.as_str().map(str::to_owned).ok_or_else(|| {
+                        ApiError::bad_request("allowed_updates must be an Array of String")
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
-        Some(_) => return Err(ApiError::bad_request("allowed_updates must be an Array of String")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "allowed_updates must be an Array of String",
+            ));
+        }
     };
     Ok(Request {
         offset,
@@ -104,7 +111,11 @@ pub async fn get_updates(
                 if state.poll_generation != generation {
                     return Err(ApiError::conflict(TERMINATED));
                 }
-                let batch = state.updates.iter().take(request.limit).map(|u| u.value.clone());
+                let batch = state
+                    .updates
+                    .iter()
+                    .take(request.limit)
+                    .map(|u| u.value.clone());
                 return Ok(Value::Array(batch.collect()));
             }
         }

@@ -1,0 +1,25 @@
+//! Where data lives and what to connect at start-up.
+
+use std::path::PathBuf;
+
+use switchboard_runtime::SeedTelegramBot;
+use tauri::Manager;
+
+/// The platform's app-data folder, or `SWITCHBOARD_DATA_DIR` when set (tests
+/// and the demo keep separate workspaces that way).
+pub fn data_dir(app: &tauri::AppHandle) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    if let Some(dir) = std::env::var_os("SWITCHBOARD_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    Ok(app.path().app_data_dir()?)
+}
+
+/// `SWITCHBOARD_TELEGRAM_TOKEN` (+ optional `SWITCHBOARD_TELEGRAM_API`, default
+/// the real Bot API) connects a bot at start-up: `cargo xtask run` uses it for
+/// the sandbox bot. The token goes straight to the keychain.
+pub fn seed_telegram_bot() -> Option<SeedTelegramBot> {
+    let token = std::env::var("SWITCHBOARD_TELEGRAM_TOKEN").ok()?;
+    let api_base = std::env::var("SWITCHBOARD_TELEGRAM_API")
+        .unwrap_or_else(|_| "https://api.telegram.org/".into());
+    Some(SeedTelegramBot { api_base, token })
+}

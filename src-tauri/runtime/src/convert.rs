@@ -1,0 +1,70 @@
+//! Domain types → IPC DTOs (the domain stays free of UI concerns).
+
+use switchboard_engine::domain::{
+    Channel, ChannelHealth, Chat, ChatState, Delivery, Message, MessageKind, Provider,
+};
+use switchboard_ipc as ipc;
+
+pub fn chat_summary(chat: &Chat) -> ipc::ChatSummary {
+    ipc::ChatSummary {
+        id: chat.id.clone(),
+        provider: provider(chat.provider),
+        channel_name: chat.channel_name.clone(),
+        contact_name: chat.contact_name.clone(),
+        state: match chat.state {
+            ChatState::Bot => ipc::ChatState::Bot,
+            ChatState::Queued => ipc::ChatState::Queued,
+            ChatState::Offered => ipc::ChatState::Offered,
+            ChatState::Active => ipc::ChatState::Active,
+            ChatState::Completed => ipc::ChatState::Completed,
+        },
+        last_message_text: chat.last_message_text.clone(),
+        last_activity_at: chat.last_activity_at,
+        unread_count: chat.unread_count,
+    }
+}
+
+pub fn message_view(message: &Message) -> ipc::MessageView {
+    ipc::MessageView {
+        id: message.id.clone(),
+        chat_id: message.chat_id.clone(),
+        kind: match message.kind {
+            MessageKind::Inbound => ipc::MessageKind::Inbound,
+            MessageKind::Outbound => ipc::MessageKind::Outbound,
+            MessageKind::Note => ipc::MessageKind::Note,
+            MessageKind::System => ipc::MessageKind::System,
+        },
+        text: message.text.clone(),
+        author: message.author.clone(),
+        created_at: message.created_at,
+        delivery: message.delivery.map(|d| match d {
+            Delivery::Pending => ipc::DeliveryState::Pending,
+            Delivery::Sent => ipc::DeliveryState::Sent,
+            Delivery::Failed => ipc::DeliveryState::Failed,
+        }),
+        failure_reason: message.failure_reason.clone(),
+    }
+}
+
+pub fn channel_view(channel: &Channel, health: &ChannelHealth) -> ipc::ChannelView {
+    let (state, reason) = match health {
+        ChannelHealth::Starting => (ipc::ChannelHealthState::Starting, None),
+        ChannelHealth::Running => (ipc::ChannelHealthState::Running, None),
+        ChannelHealth::Error(reason) => (ipc::ChannelHealthState::Error, Some(reason.clone())),
+    };
+    ipc::ChannelView {
+        id: channel.id.clone(),
+        provider: provider(channel.provider),
+        name: channel.name.clone(),
+        active: channel.active,
+        health: state,
+        health_reason: reason,
+    }
+}
+
+fn provider(p: Provider) -> ipc::Provider {
+    match p {
+        Provider::Telegram => ipc::Provider::Telegram,
+        Provider::Messenger => ipc::Provider::Messenger,
+    }
+}

@@ -1,0 +1,164 @@
+//! The application API: what the UI can ask and be told, on top of the store,
+//! the connectors and the keychain. The Tauri shell only wraps these calls in
+//! commands; tests drive the very same API headless.
+
+mod channels;
+mod convert;
+mod errors;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use switchboard_engine::clock::Clock;
+use switchboard_engine::domain::{ChannelHealth, Id};
+use switchboard_engine::secrets::SecretStore;
+use switchboard_engine::store::Store;
+use switchboard_ipc::{ChannelView, ChatDetail, ChatSummary, IpcError, MessageView};
+use tokio::sync::{Notify, broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+pub use errors::to_ipc;
+
+/// A Telegram bot to connect at start-up (the demo and the tests use this
+/// until channels are added from the designer).
+#[derive(Clone)]
+pub struct SeedTelegramBot {
+    pub api_base: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for SeedTelegramBot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedTelegramBot")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct RuntimeConfig {
+    /// Folder of the SQLite file (the platform's app-data folder in the app).
+    pub data_dir: PathBuf,
+    pub seed_telegram: Option<SeedTelegramBot>,
+}
+
+struct RunningChannel {
+    health: watch::Receiver<ChannelHealth>,
+    outbox: Arc<Notify>,
+}
+
+pub struct Runtime {
+    store: Store,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn Clock>,
+    changes: broadcast::Sender<Vec<Id>>,
+    channels: Mutex<HashMap<Id, RunningChannel>>,
+    cancel: CancellationToken,
+}
+
+/// File name of the local database inside the data folder.
+pub const DATABASE_FILE: &str = "switchboard.sqlite";
+
+impl Runtime {
+    /// Opens the store and starts every active channel.
+    pub async fn start(
+        config: RuntimeConfig,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, IpcError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            IpcError::new(
+                switchboard_ipc::ErrorCode::Storage,
+                format!(
+                    "Switchboard cannot create its data folder {}: {e}",
+                    config.data_dir.display()
+                ),
+            )
+        })?;
+        let store = Store::open(&config.data_dir.join(DATABASE_FILE), clock.now())
+            .await
+            .map_err(to_ipc)?;
+        let (changes, _) = broadcast::channel(256);
+        let runtime = Arc::new(Self {
+            store,
+            secrets,
+            clock,
+            changes,
+            channels: Mutex::new(HashMap::new()),
+            cancel: CancellationToken::new(),
+        });
+        if let Some(seed) = &config.seed_telegram {
+            runtime
+                .connect_telegram_bot(&seed.api_base, &seed.token)
+                .await?;
+        }
+        runtime.start_channels().await?;
+        Ok(runtime)
+    }
+
+    /// Batches of changed chat ids, for the UI's `chats-changed` event.
+    pub fn subscribe(&self) -> broadcast::Receiver<Vec<Id>> {
+        self.changes.subscribe()
+    }
+
+    pub async fn list_chats(&self) -> Result<Vec<ChatSummary>, IpcError> {
+        let chats = self.store.list_chats().await.map_err(to_ipc)?;
+        Ok(chats.iter().map(convert::chat_summary).collect())
+    }
+
+    /// The conversation; opening it marks its messages read.
+    pub async fn read_chat(&self, chat_id: &str) -> Result<ChatDetail, IpcError> {
+        let chat_id = errors::validate_id("chat", chat_id)?;
+        if self.store.mark_read(chat_id).await.map_err(to_ipc)? {
+            let _ = self.changes.send(vec![chat_id.to_owned()]);
+        }
+        let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
+        let messages = self.store.messages(chat_id).await.map_err(to_ipc)?;
+        Ok(ChatDetail {
+            chat: convert::chat_summary(&chat),
+            messages: messages.iter().map(convert::message_view).collect(),
+        })
+    }
+
+    /// Puts the reply in the outbox and wakes the channel's sender.
+    pub async fn send_reply(&self, chat_id: &str, text: &str) -> Result<MessageView, IpcError> {
+        let chat_id = errors::validate_id("chat", chat_id)?;
+        let message = self
+            .store
+            .queue_reply(chat_id, text, self.clock.now())
+            .await
+            .map_err(to_ipc)?;
+        let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
+        if let Some(running) = self.lock_channels().get(&chat.channel_id) {
+            running.outbox.notify_one();
+        }
+        let _ = self.changes.send(vec![chat_id.to_owned()]);
+        Ok(convert::message_view(&message))
+    }
+
+    pub async fn list_channels(&self) -> Result<Vec<ChannelView>, IpcError> {
+        let channels = self.store.channels().await.map_err(to_ipc)?;
+        let running = self.lock_channels();
+        Ok(channels
+            .iter()
+            .map(|c| {
+                let health = running
+                    .get(&c.id)
+                    .map(|r| r.health.borrow().clone())
+                    .unwrap_or(ChannelHealth::Error("The channel is not running.".into()));
+                convert::channel_view(c, &health)
+            })
+            .collect())
+    }
+
+    /// Stops every connector and closes the store.
+    pub async fn shutdown(&self) {
+        self.cancel.cancel();
+        self.store.close().await;
+    }
+
+    fn lock_channels(&self) -> std::sync::MutexGuard<'_, HashMap<Id, RunningChannel>> {
+        // Entries are replaced whole; a poisoned lock holds consistent data.
+        self.channels.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

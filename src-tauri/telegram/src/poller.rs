@@ -1,0 +1,125 @@
+//! getUpdates long polling into the store.
+//!
+//! The offset lives in the store and moves in the same transaction as the
+//! messages it confirms, so a crash anywhere leaves either both or neither:
+//! Telegram redelivers what we had not committed and nothing is stored twice.
+
+use std::time::Duration;
+
+use switchboard_engine::domain::{ChannelHealth, InboundMessage};
+use tracing::{info, warn};
+
+use crate::ChannelContext;
+use crate::api::ApiError;
+use crate::convert::{Converted, convert, update_id};
+
+/// Long-poll window; below teloxide's 17 s client timeout and Telegram's 50 s cap.
+const POLL_TIMEOUT_SECS: u64 = 10;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub async fn run(ctx: ChannelContext) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let result = tokio::select! {
+            _ = ctx.cancel.cancelled() => return,
+            result = poll_once(&ctx) => result,
+        };
+        let wait = match result {
+            Ok(()) => {
+                ctx.health.send_replace(ChannelHealth::Running);
+                backoff = Duration::from_secs(1);
+                continue;
+            }
+            Err(PollError::Api(err)) => {
+                let (reason, wait) = explain(&err, backoff);
+                warn!(channel = %ctx.channel.id, error = %err, "getUpdates failed");
+                ctx.health.send_replace(ChannelHealth::Error(reason));
+                wait
+            }
+            Err(PollError::Store(err)) => {
+                warn!(channel = %ctx.channel.id, error = %err, "storing updates failed");
+                ctx.health.send_replace(ChannelHealth::Error(format!(
+                    "Messages could not be saved on this computer ({err}); retrying."
+                )));
+                backoff
+            }
+        };
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+enum PollError {
+    Api(ApiError),
+    Store(switchboard_engine::StoreError),
+}
+
+async fn poll_once(ctx: &ChannelContext) -> Result<(), PollError> {
+    let offset = ctx
+        .store
+        .telegram_offset(&ctx.channel.id)
+        .await
+        .map_err(PollError::Store)?;
+    let updates = ctx
+        .api
+        .get_updates(offset, POLL_TIMEOUT_SECS)
+        .await
+        .map_err(PollError::Api)?;
+    ctx.health.send_replace(ChannelHealth::Running);
+    let Some(last_id) = updates.iter().filter_map(update_id).max() else {
+        return Ok(());
+    };
+    let mut batch: Vec<InboundMessage> = Vec::with_capacity(updates.len());
+    for raw in &updates {
+        match convert(raw) {
+            Converted::Message(message) => batch.push(*message),
+            Converted::Skip(why) => info!(channel = %ctx.channel.id, why, "skipped an update"),
+        }
+    }
+    let changed = ctx
+        .store
+        .ingest_inbound(&ctx.channel.id, &batch, Some(last_id + 1), ctx.clock.now())
+        .await
+        .map_err(PollError::Store)?;
+    if !changed.is_empty() {
+        // No receiver (no window yet) is fine: the data is in the store.
+        let _ = ctx.changes.send(changed);
+    }
+    Ok(())
+}
+
+/// What to tell the admin, and how long to wait before polling again.
+fn explain(err: &ApiError, backoff: Duration) -> (String, Duration) {
+    match err {
+        ApiError::Api { code: 401, .. } | ApiError::Api { code: 404, .. } => (
+            "Telegram rejected the bot token (401 Unauthorized). Paste the current token from @BotFather in the channel settings.".into(),
+            MAX_BACKOFF,
+        ),
+        ApiError::Api { code: 409, description, .. } => (
+            format!("This bot is in use by another program ({description}). Stop the other program or give Switchboard its own bot."),
+            backoff,
+        ),
+        ApiError::Api { code: 429, retry_after, .. } => {
+            let secs = retry_after.unwrap_or(5);
+            (
+                format!("Telegram asked Switchboard to slow down; polling again in {secs} s."),
+                Duration::from_secs(secs),
+            )
+        }
+        ApiError::Api { code, description, .. } => (
+            format!("Telegram answered with error {code} ({description}); retrying."),
+            backoff,
+        ),
+        ApiError::Network(detail) => (
+            format!("Telegram cannot be reached ({detail}); retrying."),
+            backoff,
+        ),
+        ApiError::Protocol(detail) => (
+            format!("Telegram sent an answer Switchboard does not understand ({detail}); retrying."),
+            backoff,
+        ),
+    }
+}

@@ -1,0 +1,132 @@
+//! `cargo xtask test`: everything, in the order that fails fastest.
+//! `--only STEP[,STEP]` runs a subset while iterating: fmt, ui, clippy, rust, e2e.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::Result;
+use crate::process::{KillOnDrop, cargo, npm, run};
+use crate::throwaway_pg::ThrowawayPostgres;
+
+const STEPS: &[&str] = &["fmt", "ui", "clippy", "rust", "e2e"];
+
+pub fn test(args: &[String]) -> Result {
+    let steps: Vec<&str> = match args {
+        [] => STEPS.to_vec(),
+        [flag, list] if flag == "--only" => {
+            let chosen: Vec<&str> = list.split(',').collect();
+            if let Some(bad) = chosen.iter().find(|s| !STEPS.contains(s)) {
+                return Err(format!(
+                    "unknown step {bad}; steps are {}",
+                    STEPS.join(", ")
+                ));
+            }
+            chosen
+        }
+        _ => return Err("usage: cargo xtask test [--only fmt,ui,clippy,rust,e2e]".into()),
+    };
+    let started = std::time::Instant::now();
+    crate::prereqs::ensure(true)?;
+    let ui = crate::root().join("ui");
+    if steps.contains(&"ui") || steps.contains(&"e2e") {
+        crate::prereqs::ensure_ui_packages()?;
+    }
+    if steps.contains(&"fmt") {
+        run(cargo().args(["fmt", "--all", "--check"]))?;
+    }
+    if steps.contains(&"ui") {
+        run(npm(&ui).args(["run", "typecheck"]))?;
+        run(npm(&ui).args(["test"]))?;
+    }
+    if steps.contains(&"ui") || steps.contains(&"e2e") || steps.contains(&"clippy") {
+        // The app embeds ui/dist at compile time.
+        run(npm(&ui).args(["run", "build"]))?;
+    }
+    if steps.contains(&"clippy") {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    if steps.contains(&"rust") {
+        let pg = ThrowawayPostgres::start()?;
+        run(cargo()
+            .args(["test", "--workspace"])
+            .env("SWITCHBOARD_TEST_PG_URL", &pg.url))?;
+    }
+    if steps.contains(&"e2e") {
+        end_to_end()?;
+    }
+    println!(
+        "\nxtask: all steps passed ({}) in {:.0?}",
+        steps.join(", "),
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// The real app in WebKit under Xvfb, driven through WebKitWebDriver, inside
+/// a private D-Bus session with an unlocked throwaway keyring.
+fn end_to_end() -> Result {
+    run(cargo().args(["build", "-p", "switchboard", "-p", "switchboard-sandbox"]))?;
+    let root = crate::root();
+    let scratch = std::env::temp_dir().join(format!("switchboard-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let (display, _xvfb) = start_xvfb()?;
+    let script = "echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+                  && exec node --test --test-concurrency=1 tests/e2e/";
+    let result = run(Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", script])
+        .current_dir(&root)
+        .env("DISPLAY", &display)
+        .env("HOME", &scratch)
+        .env("XDG_DATA_HOME", scratch.join("data"))
+        .env("XDG_CACHE_HOME", scratch.join("cache"))
+        .env("XDG_CONFIG_HOME", scratch.join("config"))
+        .env("XDG_RUNTIME_DIR", &scratch)
+        .env("SWITCHBOARD_E2E_SCRATCH", &scratch)
+        .env("SWITCHBOARD_APP", root.join("target/debug/switchboard"))
+        .env(
+            "SWITCHBOARD_SANDBOX_BIN",
+            root.join("target/debug/switchboard-sandbox"),
+        ));
+    if result.is_ok() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    } else {
+        println!(
+            "xtask: e2e scratch (logs, screenshots) kept in {}",
+            scratch.display()
+        );
+    }
+    result
+}
+
+fn start_xvfb() -> Result<(String, KillOnDrop)> {
+    let number = (90..200)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .ok_or("no free X display number")?;
+    let display = format!(":{number}");
+    let child = Command::new("Xvfb")
+        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .spawn()
+        .map_err(|e| format!("could not start Xvfb: {e}"))?;
+    let guard = KillOnDrop(child);
+    let socket = format!("/tmp/.X11-unix/X{number}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Waiting on a condition (the socket exists), not a fixed sleep.
+    while !Path::new(&socket).exists() {
+        if std::time::Instant::now() > deadline {
+            return Err("Xvfb did not start within 20 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok((display, guard))
+}

@@ -1,0 +1,80 @@
+//! A Postgres cluster of the tests' own: initdb into a temp dir, a free port,
+//! trust auth on 127.0.0.1 only; stopped and removed when dropped.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::Result;
+use crate::process::{free_port, run};
+
+pub struct ThrowawayPostgres {
+    bin: PathBuf,
+    dir: PathBuf,
+    as_postgres_user: bool,
+    pub url: String,
+}
+
+impl ThrowawayPostgres {
+    pub fn start() -> Result<Self> {
+        let bin = crate::prereqs::postgres_bin()
+            .ok_or("Postgres server binaries not found under /usr/lib/postgresql")?;
+        let dir = std::env::temp_dir().join(format!("switchboard-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        // initdb refuses to run as root: hand the folder to the postgres user.
+        let as_postgres_user = is_root();
+        if as_postgres_user {
+            run(Command::new("chown").arg("postgres").arg(&dir))?;
+        }
+        let port = free_port()?;
+        let pg = Self {
+            bin,
+            dir,
+            as_postgres_user,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        };
+        let data = pg.dir.join("data");
+        pg.run_pg(&format!(
+            "{} -D {} -A trust -U postgres --no-sync >/dev/null",
+            pg.bin.join("initdb").display(),
+            data.display()
+        ))?;
+        pg.run_pg(&format!(
+            "{} -D {} -l {} -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off\" -w start >/dev/null",
+            pg.bin.join("pg_ctl").display(),
+            data.display(),
+            pg.dir.join("log").display(),
+            pg.dir.display()
+        ))?;
+        println!("xtask: throwaway Postgres at {}", pg.url);
+        Ok(pg)
+    }
+
+    fn run_pg(&self, script: &str) -> Result {
+        if self.as_postgres_user {
+            run(Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", script]))
+        } else {
+            run(Command::new("sh").args(["-c", script]))
+        }
+    }
+}
+
+impl Drop for ThrowawayPostgres {
+    fn drop(&mut self) {
+        let stop = format!(
+            "{} -D {} -m immediate stop >/dev/null",
+            self.bin.join("pg_ctl").display(),
+            self.dir.join("data").display()
+        );
+        let _ = self.run_pg(&stop);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}

@@ -1,0 +1,145 @@
+// Starts the pieces an end-to-end test needs: the sandbox binary, and the
+// real Switchboard app through WebKitWebDriver, each in its own data folder.
+
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { Session } from './webdriver.mjs';
+
+const APP = mustEnv('SWITCHBOARD_APP');
+const SANDBOX = mustEnv('SWITCHBOARD_SANDBOX_BIN');
+const SCRATCH = mustEnv('SWITCHBOARD_E2E_SCRATCH');
+
+function mustEnv(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run end-to-end tests with \`cargo xtask test\``);
+  return value;
+}
+
+/** Polls `probe` until it returns a truthy value; fails with `what` on timeout. */
+export async function waitFor(what, probe, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** A sandbox with one bot; `.writeAsCustomer()` and `.sentMessages()` drive it. */
+export async function startSandbox() {
+  const token = `${randomInt(1_000_000, 9_000_000)}:e2e-${randomInt(1e9)}`;
+  const child = spawn(SANDBOX, ['--listen', '127.0.0.1:0', '--telegram-bot', token], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const baseUrl = await new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(seen);
+      if (match) resolve(match[1].endsWith('/') ? match[1] : `${match[1]}/`);
+    });
+    child.on('exit', (code) => reject(new Error(`sandbox exited (${code}) before it was ready`)));
+  });
+  const control = `${baseUrl}_sandbox/telegram/${encodeURIComponent(token)}`;
+  const call = async (method, path, body) => {
+    const response = await fetch(control + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    const json = await response.json();
+    if (!json.ok) throw new Error(`sandbox ${path}: ${json.description}`);
+    return json.result;
+  };
+  return {
+    baseUrl,
+    token,
+    writeAsCustomer: (userId, firstName, text) =>
+      call('POST', '/customer-messages', { user_id: userId, first_name: firstName, text }),
+    sentMessages: () => call('GET', '/sent-messages'),
+    stop: () => child.kill(),
+  };
+}
+
+/** A fresh data folder for one app "installation". */
+export function newWorkspaceDir(name) {
+  const dir = mkdtempSync(join(SCRATCH, `${name}-`));
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  return dir;
+}
+
+/** Launches the real app (connected to `sandbox`, data in `dir`) and returns a WebDriver session. */
+export async function launchApp(sandbox, dir) {
+  const port = await freePort();
+  const driver = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      TAURI_WEBVIEW_AUTOMATION: 'true',
+      SWITCHBOARD_DATA_DIR: join(dir, 'data'),
+      SWITCHBOARD_TELEGRAM_API: sandbox.baseUrl,
+      SWITCHBOARD_TELEGRAM_TOKEN: sandbox.token,
+      RUST_LOG: 'info,sqlx=warn',
+    },
+  });
+  const driverUrl = `http://127.0.0.1:${port}`;
+  await waitFor('WebKitWebDriver to listen', async () => (await fetch(`${driverUrl}/status`)).ok, 20_000);
+  const session = await Session.create(driverUrl, {
+    alwaysMatch: { 'webkitgtk:browserOptions': { binary: APP, args: [] } },
+  });
+  return {
+    session,
+    async close() {
+      try {
+        await session.close();
+      } finally {
+        driver.kill();
+        await new Promise((r) => (driver.exitCode !== null ? r() : driver.once('exit', r)));
+      }
+    },
+    async screenshot(name) {
+      writeFileSync(join(dir, `${name}.png`), await session.screenshotPng());
+    },
+  };
+}
+
+/** Texts of the messages of `kind` in the open conversation. */
+export async function messageTexts(session, kind) {
+  const bubbles = await session.findAll(`[data-testid="message"][data-kind="${kind}"] [data-testid="message-text"]`);
+  return Promise.all(bubbles.map((b) => b.text()));
+}
+
+/** Opens the chat whose customer is `name` (waiting until it is listed). */
+export async function openChat(session, name) {
+  const item = await waitFor(`a chat from ${name} in the list`, async () => {
+    for (const candidate of await session.findAll('[data-testid="chat-item"]')) {
+      const label = await candidate.findAll('[data-testid="chat-item-name"]');
+      if (label[0] && (await label[0].text()) === name) return candidate;
+    }
+    return null;
+  });
+  await item.click();
+  return item;
+}
