@@ -205,8 +205,11 @@ pub(crate) struct BotState {
 impl BotState {
     fn new() -> BotState {
         BotState {
-            // Real update ids start at an arbitrary large number; tests must not assume 1.
-            next_update_id: rand::random_range(100_000_000..900_000_000),
+            // Real update ids start at an arbitrary large number (tests must not
+            // assume 1) and never go back. Starting at the Unix time in seconds
+            // keeps them rising across sandbox restarts, so a client's stored
+            // offset (the demo's workspace survives restarts) stays valid.
+            next_update_id: first_update_id(),
             updates: VecDeque::new(),
             allowed_updates: None,
             poll_generation: 0,
@@ -300,4 +303,13 @@ impl BotState {
         }
         Some(fault)
     }
+}
+
+/// Seconds since the epoch: larger than any id a previous run at a rate of
+/// under one update per second could have reached, and within Telegram's 32 bits.
+fn first_update_id() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_secs()).unwrap_or(1)
 }
