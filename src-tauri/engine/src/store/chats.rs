@@ -7,7 +7,7 @@ use crate::domain::{
     Chat, ChatState, Delivery, Id, InboundMessage, Message, MessageKind, Provider, new_id,
 };
 use crate::error::StoreError;
-use crate::routing::{Candidate, Decision, route_new_chat};
+use crate::routing::{Candidate, SkeletonDecision as Decision, route_new_chat};
 
 impl Store {
     /// Stores a batch of customer messages and the provider cursor that

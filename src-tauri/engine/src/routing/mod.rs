@@ -1,0 +1,11 @@
+//! The routing core: a pure, deterministic function of (state, event, now) →
+//! decisions. No I/O, no wall clock, no randomness. The store loads the state,
+//! the runtime feeds events, and both persist what comes out with its reason.
+
+mod core;
+mod legacy_skeleton;
+pub mod model;
+
+pub use core::{next_deadline, step};
+pub use legacy_skeleton::{Candidate, Decision as SkeletonDecision, route_new_chat};
+pub use model::*;
