@@ -12,6 +12,12 @@ import {
   type ErrorCode,
   type IpcError,
   type MessageView,
+  type MyStatus,
+  type NewQueue,
+  type OperatorStatus,
+  type OperatorView,
+  type QueueView,
+  type RoutingExplanation,
 } from './generated/ipc';
 import { t } from './i18n';
 
@@ -93,6 +99,57 @@ export function sendReply(chatId: string, text: string): Promise<MessageView> {
 
 export function listChannels(): Promise<ChannelView[]> {
   return call<ChannelView[]>('list_channels');
+}
+
+/** Takes an offered chat; rejects with code `conflict` when someone else took it first, the
+ * operator is at capacity or Inactive. */
+export function acceptChat(chatId: string): Promise<ChatSummary> {
+  return call<ChatSummary>('accept_chat', { chatId });
+}
+
+/** Refuses an offer; it goes back to routing. */
+export function declineChat(chatId: string): Promise<null> {
+  return call<null>('decline_chat', { chatId });
+}
+
+/** Completes an active chat by hand (the shell adds a system line). */
+export function completeChat(chatId: string): Promise<null> {
+  return call<null>('complete_chat', { chatId });
+}
+
+export function transferToQueue(chatId: string, queueId: string): Promise<null> {
+  return call<null>('transfer_to_queue', { chatId, queueId });
+}
+
+export function transferToOperator(chatId: string, operatorId: string): Promise<null> {
+  return call<null>('transfer_to_operator', { chatId, operatorId });
+}
+
+/** The operator at this desk: status, load and what waits for them. */
+export function myStatus(): Promise<MyStatus> {
+  return call<MyStatus>('my_status');
+}
+
+export function setMyStatus(status: OperatorStatus): Promise<MyStatus> {
+  return call<MyStatus>('set_my_status', { status });
+}
+
+export function listQueues(): Promise<QueueView[]> {
+  return call<QueueView[]>('list_queues');
+}
+
+/** Rejects with code `invalid_input` (and a sentence for the admin) for a bad name or timeout. */
+export function createQueue(queue: NewQueue): Promise<QueueView> {
+  return call<QueueView>('create_queue', { queue });
+}
+
+export function listOperators(): Promise<OperatorView[]> {
+  return call<OperatorView[]>('list_operators');
+}
+
+/** The recorded routing decisions for a chat, with their reasons ("why did I get this chat"). */
+export function explainRouting(chatId: string): Promise<RoutingExplanation> {
+  return call<RoutingExplanation>('explain_routing', { chatId });
 }
 
 /** Subscribes to the shell's batched change notifications. */

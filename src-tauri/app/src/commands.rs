@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use switchboard_ipc::{ChannelView, ChatDetail, ChatSummary, IpcError, MessageView};
+use switchboard_ipc::{
+    ChannelView, ChatDetail, ChatSummary, IpcError, MessageView, MyStatus, NewQueue,
+    OperatorStatus, OperatorView, QueueView, RoutingExplanation,
+};
 use switchboard_runtime::Runtime;
 
 pub enum AppState {
@@ -45,4 +48,76 @@ pub async fn send_reply(
 #[tauri::command]
 pub async fn list_channels(state: State<'_>) -> Result<Vec<ChannelView>, IpcError> {
     state.runtime()?.list_channels().await
+}
+
+#[tauri::command]
+pub async fn accept_chat(state: State<'_>, chat_id: String) -> Result<ChatSummary, IpcError> {
+    state.runtime()?.accept_chat(&chat_id).await
+}
+
+#[tauri::command]
+pub async fn decline_chat(state: State<'_>, chat_id: String) -> Result<(), IpcError> {
+    state.runtime()?.decline_chat(&chat_id).await
+}
+
+#[tauri::command]
+pub async fn complete_chat(state: State<'_>, chat_id: String) -> Result<(), IpcError> {
+    state.runtime()?.complete_chat(&chat_id).await
+}
+
+#[tauri::command]
+pub async fn transfer_to_queue(
+    state: State<'_>,
+    chat_id: String,
+    queue_id: String,
+) -> Result<(), IpcError> {
+    state
+        .runtime()?
+        .transfer_to_queue(&chat_id, &queue_id)
+        .await
+}
+
+#[tauri::command]
+pub async fn transfer_to_operator(
+    state: State<'_>,
+    chat_id: String,
+    operator_id: String,
+) -> Result<(), IpcError> {
+    state
+        .runtime()?
+        .transfer_to_operator(&chat_id, &operator_id)
+        .await
+}
+
+#[tauri::command]
+pub async fn my_status(state: State<'_>) -> Result<MyStatus, IpcError> {
+    state.runtime()?.my_status().await
+}
+
+#[tauri::command]
+pub async fn set_my_status(state: State<'_>, status: OperatorStatus) -> Result<MyStatus, IpcError> {
+    state.runtime()?.set_my_status(status).await
+}
+
+#[tauri::command]
+pub async fn list_queues(state: State<'_>) -> Result<Vec<QueueView>, IpcError> {
+    state.runtime()?.list_queues().await
+}
+
+#[tauri::command]
+pub async fn create_queue(state: State<'_>, queue: NewQueue) -> Result<QueueView, IpcError> {
+    state.runtime()?.create_queue(queue).await
+}
+
+#[tauri::command]
+pub async fn list_operators(state: State<'_>) -> Result<Vec<OperatorView>, IpcError> {
+    state.runtime()?.list_operators().await
+}
+
+#[tauri::command]
+pub async fn explain_routing(
+    state: State<'_>,
+    chat_id: String,
+) -> Result<RoutingExplanation, IpcError> {
+    state.runtime()?.explain_routing(&chat_id).await
 }

@@ -30,6 +30,17 @@ fn main() {
             commands::read_chat,
             commands::send_reply,
             commands::list_channels,
+            commands::accept_chat,
+            commands::decline_chat,
+            commands::complete_chat,
+            commands::transfer_to_queue,
+            commands::transfer_to_operator,
+            commands::my_status,
+            commands::set_my_status,
+            commands::list_queues,
+            commands::create_queue,
+            commands::list_operators,
+            commands::explain_routing,
         ])
         .setup(|app| {
             let data_dir = config::data_dir(app.handle())?;

@@ -94,6 +94,10 @@ pub struct Chat {
     pub last_message_text: Option<String>,
     pub last_activity_at: Millis,
     pub unread_count: u32,
+    pub queue_name: String,
+    pub operator_name: Option<String>,
+    /// Offered to the operator at this desk.
+    pub offered_to_me: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,11 @@
 //! The local store against a real SQLite file.
 
+use std::collections::BTreeSet;
 use switchboard_engine::StoreError;
+
 use switchboard_engine::domain::{ChatState, Delivery, InboundMessage, MessageKind, Provider};
-use switchboard_engine::store::Store;
+use switchboard_engine::routing::{Decision, RoutedState};
+use switchboard_engine::store::{RoutingChanges, Store};
 
 const NOW: i64 = 1_790_000_000_000;
 
@@ -35,6 +38,32 @@ async fn store_with_channel(dir: &tempfile::TempDir) -> (Store, String) {
     (store, channel.id)
 }
 
+/// Makes the chat the local operator's, through the routing persistence path.
+async fn assign_to_me(store: &Store, chat_id: &str) {
+    let me = store.local_user().id.clone();
+    let mut state = store.load_routing_state().await.unwrap();
+    let chat = state.chats.get_mut(chat_id).unwrap();
+    chat.state = RoutedState::Active;
+    chat.operator = Some(me.clone());
+    chat.offered_to.clear();
+    state.operators.get_mut(&me).unwrap().active_chats += 1;
+    let changes = RoutingChanges {
+        chats: BTreeSet::from([chat_id.to_owned()]),
+        operators: BTreeSet::from([me]),
+        decisions: &[] as &[Decision],
+        system_lines: vec![(chat_id.to_owned(), "Chat assigned to Me".into())],
+    };
+    store.persist_routing(&state, &changes, NOW).await.unwrap();
+}
+
+async fn ingest_one(store: &Store, channel: &str, text: &str) -> String {
+    let changed = store
+        .ingest_inbound(channel, &[hello("7/1", "7", text)], Some(2), NOW)
+        .await
+        .unwrap();
+    changed.into_iter().next().unwrap()
+}
+
 #[tokio::test]
 async fn first_run_creates_the_workspace_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,26 +86,27 @@ async fn first_run_creates_the_workspace_once() {
 }
 
 #[tokio::test]
-async fn a_new_customer_gets_a_chat_assigned_to_the_local_operator() {
+async fn a_new_customer_opens_a_queued_chat_that_the_panel_lists_once_assigned() {
     let dir = tempfile::tempdir().unwrap();
     let (store, channel) = store_with_channel(&dir).await;
-    let changed = store
-        .ingest_inbound(&channel, &[hello("7/1", "7", "Hello")], Some(11), NOW)
-        .await
-        .unwrap();
-    assert_eq!(changed.len(), 1);
+    let chat_id = ingest_one(&store, &channel, "Hello").await;
+    let chat = store.chat(&chat_id).await.unwrap();
+    assert_eq!((chat.state, chat.unread_count), (ChatState::Queued, 1));
+    assert_eq!(chat.queue_name, "All operators");
+    assert!(
+        store.list_chats().await.unwrap().is_empty(),
+        "a waiting chat is not in my panel"
+    );
+    let state = store.load_routing_state().await.unwrap();
+    assert_eq!(state.chats[&chat_id].state, RoutedState::Queued);
+
+    assign_to_me(&store, &chat_id).await;
     let chats = store.list_chats().await.unwrap();
     assert_eq!(chats.len(), 1);
-    let chat = &chats[0];
-    assert_eq!(chat.state, ChatState::Active);
-    assert_eq!(
-        chat.operator_id.as_deref(),
-        Some(store.local_user().id.as_str())
-    );
-    assert_eq!(chat.last_message_text.as_deref(), Some("Hello"));
-    assert_eq!(chat.unread_count, 1);
+    assert_eq!(chats[0].operator_name.as_deref(), Some("Me"));
+    assert_eq!(chats[0].last_message_text.as_deref(), Some("Hello"));
     let kinds: Vec<_> = store
-        .messages(&chat.id)
+        .messages(&chat_id)
         .await
         .unwrap()
         .iter()
@@ -85,12 +115,14 @@ async fn a_new_customer_gets_a_chat_assigned_to_the_local_operator() {
     assert_eq!(
         kinds,
         vec![
+            (MessageKind::Inbound, "Hello".to_owned()),
             (MessageKind::System, "Chat assigned to Me".to_owned()),
-            (MessageKind::Inbound, "Hello".to_owned())
         ]
     );
-    assert!(store.mark_read(&chat.id).await.unwrap());
-    assert_eq!(store.chat(&chat.id).await.unwrap().unread_count, 0);
+    let state = store.load_routing_state().await.unwrap();
+    assert_eq!(state.operators[&store.local_user().id].active_chats, 1);
+    assert!(store.mark_read(&chat_id).await.unwrap());
+    assert_eq!(store.chat(&chat_id).await.unwrap().unread_count, 0);
 }
 
 #[tokio::test]
@@ -110,9 +142,10 @@ async fn redelivered_updates_are_stored_once_and_the_offset_moves_with_them() {
         .unwrap();
     assert!(changed.is_empty());
     assert_eq!(store.telegram_offset(&channel).await.unwrap(), Some(12));
-    let chat = &store.list_chats().await.unwrap()[0];
+    let state = store.load_routing_state().await.unwrap();
+    let chat_id = state.chats.keys().next().unwrap();
     let inbound = store
-        .messages(&chat.id)
+        .messages(chat_id)
         .await
         .unwrap()
         .into_iter()
@@ -139,18 +172,16 @@ async fn a_failed_batch_stores_neither_messages_nor_offset() {
         ),
         "{err}"
     );
-    assert!(store.list_chats().await.unwrap().is_empty());
+    assert!(store.load_routing_state().await.unwrap().chats.is_empty());
 }
 
 #[tokio::test]
 async fn replies_wait_in_the_outbox_until_marked_sent_or_failed() {
     let dir = tempfile::tempdir().unwrap();
     let (store, channel) = store_with_channel(&dir).await;
-    store
-        .ingest_inbound(&channel, &[hello("7/1", "7", "Hello")], Some(2), NOW)
-        .await
-        .unwrap();
-    let chat = store.list_chats().await.unwrap().remove(0);
+    let chat_id = ingest_one(&store, &channel, "Hello").await;
+    assign_to_me(&store, &chat_id).await;
+    let chat = store.chat(&chat_id).await.unwrap();
     let reply = store
         .queue_reply(&chat.id, "Hi there", NOW + 5)
         .await
@@ -212,11 +243,9 @@ async fn replies_wait_in_the_outbox_until_marked_sent_or_failed() {
 async fn bad_replies_are_refused_with_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let (store, channel) = store_with_channel(&dir).await;
-    store
-        .ingest_inbound(&channel, &[hello("7/1", "7", "Hello")], None, NOW)
-        .await
-        .unwrap();
-    let chat = store.list_chats().await.unwrap().remove(0);
+    let chat_id = ingest_one(&store, &channel, "Hello").await;
+    assign_to_me(&store, &chat_id).await;
+    let chat = store.chat(&chat_id).await.unwrap();
     let empty = store.queue_reply(&chat.id, "  \n ", NOW).await.unwrap_err();
     assert_eq!(empty.to_string(), "The reply is empty.");
     let huge = "x".repeat(20_001);
@@ -224,4 +253,50 @@ async fn bad_replies_are_refused_with_reasons() {
     assert!(matches!(too_long, StoreError::Invalid(_)), "{too_long}");
     let missing = store.queue_reply("nope", "hi", NOW).await.unwrap_err();
     assert!(matches!(missing, StoreError::NotFound { what: "chat", .. }));
+}
+
+#[tokio::test]
+async fn queues_are_validated_and_served_by_the_local_operator() {
+    use switchboard_engine::domain::RoutingRule;
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = store_with_channel(&dir).await;
+    let billing = store
+        .create_queue(" Billing ", RoutingRule::Freest, Some(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        (billing.name.as_str(), billing.operator_names.clone()),
+        ("Billing", vec!["Me".to_owned()])
+    );
+    let dup = store
+        .create_queue("billing", RoutingRule::ToAll, None)
+        .await
+        .unwrap_err();
+    assert_eq!(dup.to_string(), "A queue named “billing” already exists.");
+    let empty = store
+        .create_queue("  ", RoutingRule::ToAll, None)
+        .await
+        .unwrap_err();
+    assert_eq!(empty.to_string(), "Give the queue a name.");
+    let zero = store
+        .create_queue("Sales", RoutingRule::ToAll, Some(0))
+        .await
+        .unwrap_err();
+    assert!(
+        zero.to_string()
+            .starts_with("The completion timeout must be between 1 and")
+    );
+    let names: Vec<_> = store
+        .list_queues()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.name)
+        .collect();
+    assert_eq!(names, ["All operators", "Billing"]);
+    let state = store.load_routing_state().await.unwrap();
+    assert_eq!(
+        state.queues[&billing.id].completion_timeout,
+        Some(30 * 60_000)
+    );
 }

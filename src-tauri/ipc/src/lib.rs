@@ -46,6 +46,12 @@ pub struct ChatSummary {
     pub last_activity_at: i64,
     /// Inbound messages the operator has not opened yet.
     pub unread_count: u32,
+    /// Name of the operator who has the chat (state `active`).
+    pub operator_name: Option<String>,
+    /// The chat is offered to the operator at this desk: show Accept.
+    pub offered_to_me: bool,
+    /// Name of the chat's queue.
+    pub queue_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -110,6 +116,91 @@ pub struct ChannelView {
     pub health_reason: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorStatus {
+    Active,
+    Inactive,
+    Offline,
+}
+
+/// The operator at this desk, for the left rail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MyStatus {
+    pub operator_id: String,
+    pub name: String,
+    pub status: OperatorStatus,
+    pub active_chats: u32,
+    /// `SimultaneousChats`.
+    pub capacity: u32,
+    /// Chats waiting in this operator's queues with no operator.
+    pub waiting_in_my_queues: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingRule {
+    ToAll,
+    Freest,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct QueueView {
+    pub id: String,
+    pub name: String,
+    pub rule: RoutingRule,
+    /// Minutes; `null` = never.
+    pub completion_timeout_min: Option<u32>,
+    /// Operators serving the queue (directly or through a role).
+    pub operator_names: Vec<String>,
+}
+
+/// Arguments of `create_queue`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NewQueue {
+    pub name: String,
+    pub rule: RoutingRule,
+    pub completion_timeout_min: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OperatorView {
+    pub id: String,
+    pub name: String,
+    pub status: OperatorStatus,
+    pub active_chats: u32,
+}
+
+/// One operator as the router saw them when deciding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CandidateRow {
+    pub operator_name: String,
+    pub active_chats: u32,
+    /// Unix ms of the last chat they took; `null` = never.
+    #[ts(type = "number | null")]
+    pub last_assigned_at: Option<i64>,
+}
+
+/// One routing decision about a chat, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RoutingEntry {
+    #[ts(type = "number")]
+    pub decided_at: i64,
+    /// offer, assign, withdraw, wait, complete, set_inactive
+    pub kind: String,
+    pub rule: Option<RoutingRule>,
+    pub summary: String,
+    pub candidates: Vec<CandidateRow>,
+    pub tie_break: Option<String>,
+}
+
+/// "Why did I get this chat": the chat's routing history, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RoutingExplanation {
+    pub chat_id: String,
+    pub entries: Vec<RoutingEntry>,
+}
+
 /// Payload of [`CHATS_CHANGED_EVENT`]: every chat touched by one batch of writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ChatsChanged {
@@ -140,6 +231,15 @@ pub fn typescript_bindings() -> String {
         ChannelView::decl(&cfg),
         ChatsChanged::decl(&cfg),
         SendReply::decl(&cfg),
+        OperatorStatus::decl(&cfg),
+        MyStatus::decl(&cfg),
+        RoutingRule::decl(&cfg),
+        QueueView::decl(&cfg),
+        NewQueue::decl(&cfg),
+        OperatorView::decl(&cfg),
+        CandidateRow::decl(&cfg),
+        RoutingEntry::decl(&cfg),
+        RoutingExplanation::decl(&cfg),
     ];
     let mut out =
         String::from("// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n");

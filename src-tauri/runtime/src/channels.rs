@@ -75,7 +75,7 @@ impl Runtime {
                         channel: channel.clone(),
                         api,
                         clock: self.clock.clone(),
-                        changes: self.changes.clone(),
+                        changes: self.ingested.clone(),
                         health,
                         outbox: outbox.clone(),
                         cancel: self.cancel.child_token(),

@@ -21,6 +21,9 @@ pub fn chat_summary(chat: &Chat) -> ipc::ChatSummary {
         last_message_text: chat.last_message_text.clone(),
         last_activity_at: chat.last_activity_at,
         unread_count: chat.unread_count,
+        operator_name: chat.operator_name.clone(),
+        offered_to_me: chat.offered_to_me,
+        queue_name: chat.queue_name.clone(),
     }
 }
 
@@ -66,5 +69,31 @@ fn provider(p: Provider) -> ipc::Provider {
     match p {
         Provider::Telegram => ipc::Provider::Telegram,
         Provider::Messenger => ipc::Provider::Messenger,
+    }
+}
+
+pub fn rule(rule: switchboard_engine::domain::RoutingRule) -> ipc::RoutingRule {
+    match rule {
+        switchboard_engine::domain::RoutingRule::ToAll => ipc::RoutingRule::ToAll,
+        switchboard_engine::domain::RoutingRule::Freest => ipc::RoutingRule::Freest,
+    }
+}
+
+pub fn status(status: switchboard_engine::routing::OperatorStatus) -> ipc::OperatorStatus {
+    use switchboard_engine::routing::OperatorStatus as S;
+    match status {
+        S::Active => ipc::OperatorStatus::Active,
+        S::Inactive => ipc::OperatorStatus::Inactive,
+        S::Offline => ipc::OperatorStatus::Offline,
+    }
+}
+
+pub fn queue_view(q: &switchboard_engine::store::QueueRow) -> ipc::QueueView {
+    ipc::QueueView {
+        id: q.id.clone(),
+        name: q.name.clone(),
+        rule: rule(q.rule),
+        completion_timeout_min: q.completion_timeout_min,
+        operator_names: q.operator_names.clone(),
     }
 }

@@ -5,6 +5,8 @@
 mod channels;
 mod convert;
 mod errors;
+mod operations;
+mod router;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -49,6 +51,9 @@ struct RunningChannel {
 
 pub struct Runtime {
     store: Store,
+    router: Arc<router::Router>,
+    /// Chats the connectors stored something in; the router looks first.
+    ingested: broadcast::Sender<Vec<Id>>,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
     changes: broadcast::Sender<Vec<Id>>,
@@ -79,13 +84,25 @@ impl Runtime {
             .await
             .map_err(to_ipc)?;
         let (changes, _) = broadcast::channel(256);
+        let (ingested, ingested_rx) = broadcast::channel(256);
+        let router = router::Router::load(store.clone(), clock.clone(), changes.clone()).await?;
+        let cancel = CancellationToken::new();
+        tokio::spawn(router.clone().run_timers(cancel.child_token()));
+        tokio::spawn(route_ingested(
+            router.clone(),
+            ingested_rx,
+            changes.clone(),
+            cancel.child_token(),
+        ));
         let runtime = Arc::new(Self {
             store,
+            router,
+            ingested,
             secrets,
             clock,
             changes,
             channels: Mutex::new(HashMap::new()),
-            cancel: CancellationToken::new(),
+            cancel,
         });
         if let Some(seed) = &config.seed_telegram {
             runtime
@@ -132,6 +149,16 @@ impl Runtime {
         if let Some(running) = self.lock_channels().get(&chat.channel_id) {
             running.outbox.notify_one();
         }
+        // The completion timeout counts from the last outgoing message.
+        self.router
+            .handle(
+                switchboard_engine::routing::Event::MessageRecorded {
+                    chat_id: chat_id.to_owned(),
+                    outbound: true,
+                },
+                Vec::new(),
+            )
+            .await?;
         let _ = self.changes.send(vec![chat_id.to_owned()]);
         Ok(convert::message_view(&message))
     }
@@ -160,5 +187,28 @@ impl Runtime {
     fn lock_channels(&self) -> std::sync::MutexGuard<'_, HashMap<Id, RunningChannel>> {
         // Entries are replaced whole; a poisoned lock holds consistent data.
         self.channels.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Connectors' writes go through the router first (a new chat must be routed
+/// before the UI hears of it), then on to the UI.
+async fn route_ingested(
+    router: Arc<router::Router>,
+    mut ingested: broadcast::Receiver<Vec<Id>>,
+    changes: broadcast::Sender<Vec<Id>>,
+    cancel: CancellationToken,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let ids = tokio::select! {
+            _ = cancel.cancelled() => return,
+            received = ingested.recv() => match received {
+                Ok(ids) => ids,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            },
+        };
+        router.sync_chats(&ids).await;
+        let _ = changes.send(ids);
     }
 }

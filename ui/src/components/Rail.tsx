@@ -1,10 +1,46 @@
-import type { ChatSummary } from '../generated/ipc';
-import { t } from '../i18n';
+import { useState } from 'react';
+import type { ChatSummary, MyStatus, OperatorStatus } from '../generated/ipc';
+import { t, type MessageKey } from '../i18n';
 
-/** The narrow left rail: product, the operator's status and counters. */
-export function Rail({ chats }: { chats: ChatSummary[] | null }) {
-  const active = chats?.filter((c) => c.state === 'active').length ?? 0;
+export type View = 'panel' | 'settings';
+
+const statusKeys: Record<OperatorStatus, MessageKey> = {
+  active: 'status.active',
+  inactive: 'status.inactive',
+  offline: 'status.offline',
+};
+
+interface RailProps {
+  chats: ChatSummary[] | null;
+  status: MyStatus | null;
+  view: View;
+  onNavigate: (view: View) => void;
+  /** Sets the operator's status; rejects with an error the parent shows. */
+  onSetStatus: (status: OperatorStatus) => Promise<void>;
+}
+
+/** The narrow left rail: product, the operator's status switch, counters and navigation. */
+export function Rail({ chats, status, view, onNavigate, onSetStatus }: RailProps) {
+  const [switching, setSwitching] = useState(false);
+  const mine = chats?.filter((c) => !c.offered_to_me) ?? [];
   const unread = chats?.reduce((sum, c) => sum + c.unread_count, 0) ?? 0;
+  const active = status?.active_chats ?? mine.filter((c) => c.state === 'active').length;
+  const waiting = status?.waiting_in_my_queues ?? 0;
+  const current = status?.status ?? null;
+  const isActive = current === 'active';
+
+  const toggle = async () => {
+    if (current === null || switching) return;
+    setSwitching(true);
+    try {
+      await onSetStatus(isActive ? 'inactive' : 'active');
+    } catch {
+      // The parent shows why; the switch keeps showing what the shell last said.
+    } finally {
+      setSwitching(false);
+    }
+  };
+
   return (
     <nav className="rail" aria-label={t('app.name')}>
       <div className="rail__brand">
@@ -13,20 +49,86 @@ export function Rail({ chats }: { chats: ChatSummary[] | null }) {
         </span>
         <span className="rail__name">{t('app.name')}</span>
       </div>
-      <div className="rail__status" data-testid="operator-status" title={t('rail.status')}>
-        <span className="status-dot status-dot--active" aria-hidden="true" />
-        {t('rail.statusActive')}
+
+      <div className="rail__status-block" data-testid="operator-status">
+        <button
+          type="button"
+          role="switch"
+          aria-checked={isActive}
+          aria-label={t('rail.status')}
+          className={`status-switch status-switch--${current ?? 'loading'}`}
+          data-testid="status-toggle"
+          data-status={current ?? undefined}
+          disabled={current === null || switching}
+          title={current === null ? undefined : isActive ? t('rail.goInactive') : t('rail.goActive')}
+          onClick={() => void toggle()}
+        >
+          <span className="status-switch__track" aria-hidden="true">
+            <span className="status-switch__thumb" />
+          </span>
+          <span className="status-switch__label">
+            {current === null ? t('rail.statusLoading') : t(statusKeys[current])}
+          </span>
+        </button>
+        {current !== null && !isActive && (
+          <p className="rail__hint" data-testid="status-hint">
+            {t('rail.inactiveHint')}
+          </p>
+        )}
       </div>
+
       <dl className="rail__counters">
-        <div className="counter" data-testid="counter-active">
+        <div
+          className="counter"
+          data-testid="counter-active"
+          title={status ? t('rail.activeOf', { active, capacity: status.capacity }) : undefined}
+        >
           <dt>{t('rail.activeChats')}</dt>
-          <dd>{active}</dd>
+          <dd>
+            {active}
+            {status && <span className="counter__of"> / {status.capacity}</span>}
+          </dd>
         </div>
         <div className="counter" data-testid="counter-unread">
           <dt>{t('rail.unread')}</dt>
           <dd className={unread > 0 ? 'counter__value--alert' : undefined}>{unread}</dd>
         </div>
+        <div className="counter" data-testid="counter-waiting">
+          <dt>{t('rail.waiting')}</dt>
+          <dd className={waiting > 0 ? 'counter__value--warn' : undefined}>{waiting}</dd>
+        </div>
       </dl>
+
+      <ul className="rail__nav" aria-label={t('nav.label')}>
+        <li>
+          <button
+            type="button"
+            className="rail__nav-item"
+            data-testid="nav-panel"
+            aria-current={view === 'panel' ? 'page' : undefined}
+            onClick={() => onNavigate('panel')}
+          >
+            <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+              <path d="M4 5h16v10H9l-5 4V5Z" />
+            </svg>
+            {t('nav.panel')}
+          </button>
+        </li>
+        <li>
+          <button
+            type="button"
+            className="rail__nav-item"
+            data-testid="nav-settings"
+            aria-current={view === 'settings' ? 'page' : undefined}
+            onClick={() => onNavigate('settings')}
+          >
+            <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+              <path d="M4 7h10M18 7h2M4 17h2M10 17h10M14 4v6M6 14v6" />
+            </svg>
+            {t('nav.settings')}
+          </button>
+        </li>
+      </ul>
     </nav>
   );
 }

@@ -22,7 +22,19 @@ last_activity_at: number,
 /**
  * Inbound messages the operator has not opened yet.
  */
-unread_count: number, };
+unread_count: number, 
+/**
+ * Name of the operator who has the chat (state `active`).
+ */
+operator_name: string | null, 
+/**
+ * The chat is offered to the operator at this desk: show Accept.
+ */
+offered_to_me: boolean, 
+/**
+ * Name of the chat's queue.
+ */
+queue_name: string, };
 
 export type MessageKind = "inbound" | "outbound" | "note" | "system";
 
@@ -55,3 +67,45 @@ health_reason: string | null, };
 export type ChatsChanged = { chat_ids: Array<string>, };
 
 export type SendReply = { chat_id: string, text: string, };
+
+export type OperatorStatus = "active" | "inactive" | "offline";
+
+export type MyStatus = { operator_id: string, name: string, status: OperatorStatus, active_chats: number, 
+/**
+ * `SimultaneousChats`.
+ */
+capacity: number, 
+/**
+ * Chats waiting in this operator's queues with no operator.
+ */
+waiting_in_my_queues: number, };
+
+export type RoutingRule = "to_all" | "freest";
+
+export type QueueView = { id: string, name: string, rule: RoutingRule, 
+/**
+ * Minutes; `null` = never.
+ */
+completion_timeout_min: number | null, 
+/**
+ * Operators serving the queue (directly or through a role).
+ */
+operator_names: Array<string>, };
+
+export type NewQueue = { name: string, rule: RoutingRule, completion_timeout_min: number | null, };
+
+export type OperatorView = { id: string, name: string, status: OperatorStatus, active_chats: number, };
+
+export type CandidateRow = { operator_name: string, active_chats: number, 
+/**
+ * Unix ms of the last chat they took; `null` = never.
+ */
+last_assigned_at: number | null, };
+
+export type RoutingEntry = { decided_at: number, 
+/**
+ * offer, assign, withdraw, wait, complete, set_inactive
+ */
+kind: string, rule: RoutingRule | null, summary: string, candidates: Array<CandidateRow>, tie_break: string | null, };
+
+export type RoutingExplanation = { chat_id: string, entries: Array<RoutingEntry>, };

@@ -1,10 +1,41 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ChannelView, ChatDetail, ChatSummary, MessageView } from '../generated/ipc';
-import { errorMessage, listChannels, listChats, onChatsChanged, readChat, sendReply } from '../ipc';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type {
+  ChannelView,
+  ChatDetail,
+  ChatSummary,
+  MessageView,
+  MyStatus,
+  OperatorStatus,
+} from '../generated/ipc';
+import {
+  acceptChat,
+  completeChat,
+  declineChat,
+  errorMessage,
+  listChannels,
+  listChats,
+  myStatus,
+  onChatsChanged,
+  readChat,
+  sendReply,
+  setMyStatus,
+  transferToOperator,
+  transferToQueue,
+} from '../ipc';
+
+/** Where a chat is transferred: a queue (routed afresh there) or one operator. */
+export interface TransferTarget {
+  kind: 'queue' | 'operator';
+  id: string;
+}
 
 export interface ChatsModel {
-  /** The operator's chats, newest activity first; null until the first load finishes. */
+  /** Everything list_chats returned (offers and the operator's chats); null until the first load. */
   chats: ChatSummary[] | null;
+  /** Chats offered to this operator, waiting for Accept. */
+  offers: ChatSummary[];
+  /** The operator's own chats (everything that is not an offer), newest activity first. */
+  myChats: ChatSummary[];
   /** Why the chat list could not be loaded, in words for a person. */
   listError: string | null;
   selectedId: string | null;
@@ -15,10 +46,23 @@ export interface ChatsModel {
   /** null until the first load finishes. */
   channels: ChannelView[] | null;
   channelsError: string | null;
+  /** The operator at this desk; null until the first load finishes. */
+  status: MyStatus | null;
+  statusError: string | null;
   select: (chatId: string) => void;
   /** Queues a reply; rejects with an IpcFailure whose message can be shown as is. */
   send: (chatId: string, text: string) => Promise<MessageView>;
-  /** Reloads the list, the open chat and the channels. */
+  /** Takes an offer and opens it; on refusal rejects (IpcFailure) after refreshing the list. */
+  accept: (chatId: string) => Promise<void>;
+  /** Refuses an offer. */
+  decline: (chatId: string) => Promise<void>;
+  /** Completes an active chat; the next chat opens. */
+  complete: (chatId: string) => Promise<void>;
+  /** Hands a chat to a queue or an operator; the next chat opens. */
+  transfer: (chatId: string, target: TransferTarget) => Promise<void>;
+  /** Sets Active / Inactive and reflects what the shell answered. */
+  setStatus: (status: OperatorStatus) => Promise<void>;
+  /** Reloads the list, the operator's status, the open chat and the channels. */
   reload: () => void;
 }
 
@@ -27,10 +71,31 @@ export interface UseChatsOptions {
   channelPollMs?: number;
 }
 
+/** An offer to this operator (shown with Accept), as opposed to a chat they already have. */
+export function isOffer(chat: ChatSummary): boolean {
+  return chat.offered_to_me;
+}
+
 function withMessage(detail: ChatDetail, message: MessageView): ChatDetail {
   if (detail.chat.id !== message.chat_id) return detail;
   if (detail.messages.some((m) => m.id === message.id)) return detail;
   return { ...detail, messages: [...detail.messages, message] };
+}
+
+/**
+ * Which chat to open when the open one left the list (completed, transferred, taken by someone
+ * else): the one below it in the list the operator was looking at, else the one above, else any of
+ * their chats, else the first offer.
+ */
+export function nextSelection(previous: ChatSummary[], current: ChatSummary[], goneId: string): string | null {
+  const mine = current.filter((c) => !isOffer(c));
+  const stillThere = new Set(mine.map((c) => c.id));
+  const index = previous.findIndex((c) => c.id === goneId);
+  if (index >= 0) {
+    for (const c of previous.slice(index + 1)) if (stillThere.has(c.id)) return c.id;
+    for (const c of previous.slice(0, index).reverse()) if (stillThere.has(c.id)) return c.id;
+  }
+  return mine[0]?.id ?? current[0]?.id ?? null;
 }
 
 /** Unlistening is asynchronous in Tauri 2; a failure there must not surface as an unhandled rejection. */
@@ -43,9 +108,10 @@ function stopListening(stop: () => void): void {
 }
 
 /**
- * State of the communication panel: the chat list, the open conversation and channel health,
- * kept current by the shell's `chats-changed` event. Responses that arrive out of order are
- * dropped, so a slow answer never overwrites a newer one or shows another chat's messages.
+ * State of the communication panel: the chat list (offers and the operator's chats), the open
+ * conversation, the operator's status and channel health, kept current by the shell's
+ * `chats-changed` event. Responses that arrive out of order are dropped, so a slow answer never
+ * overwrites a newer one or shows another chat's messages.
  */
 export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): ChatsModel {
   const [chats, setChats] = useState<ChatSummary[] | null>(null);
@@ -56,38 +122,17 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
   const [detailError, setDetailError] = useState<string | null>(null);
   const [channels, setChannels] = useState<ChannelView[] | null>(null);
   const [channelsError, setChannelsError] = useState<string | null>(null);
+  const [status, setStatusState] = useState<MyStatus | null>(null);
+  const [statusError, setStatusError] = useState<string | null>(null);
 
   const selectedRef = useRef<string | null>(null);
+  /** The list as last loaded, to find the neighbour of a chat that left it. */
+  const chatsRef = useRef<ChatSummary[] | null>(null);
   const mounted = useRef(false);
   const listSeq = useRef(0);
   const detailSeq = useRef(0);
   const channelSeq = useRef(0);
-
-  const loadChats = useCallback(async () => {
-    const seq = ++listSeq.current;
-    try {
-      const list = await listChats();
-      if (!mounted.current || seq !== listSeq.current) return;
-      setChats(list);
-      setListError(null);
-    } catch (error) {
-      if (!mounted.current || seq !== listSeq.current) return;
-      setListError(errorMessage(error));
-    }
-  }, []);
-
-  const loadChannels = useCallback(async () => {
-    const seq = ++channelSeq.current;
-    try {
-      const list = await listChannels();
-      if (!mounted.current || seq !== channelSeq.current) return;
-      setChannels(list);
-      setChannelsError(null);
-    } catch (error) {
-      if (!mounted.current || seq !== channelSeq.current) return;
-      setChannelsError(errorMessage(error));
-    }
-  }, []);
+  const statusSeq = useRef(0);
 
   /** Loads a conversation; `quiet` keeps the current one on screen while refreshing. */
   const loadDetail = useCallback(async (chatId: string, quiet: boolean) => {
@@ -123,6 +168,62 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     [loadDetail],
   );
 
+  const clearSelection = useCallback(() => {
+    selectedRef.current = null;
+    detailSeq.current++; // drop any answer still on its way
+    setSelectedId(null);
+    setDetail(null);
+    setDetailError(null);
+    setDetailLoading(false);
+  }, []);
+
+  const loadChats = useCallback(async () => {
+    const seq = ++listSeq.current;
+    try {
+      const list = await listChats();
+      if (!mounted.current || seq !== listSeq.current) return;
+      const previous = chatsRef.current ?? [];
+      chatsRef.current = list;
+      setChats(list);
+      setListError(null);
+      const open = selectedRef.current;
+      if (open !== null && !list.some((c) => c.id === open)) {
+        const next = nextSelection(previous, list, open);
+        if (next === null) clearSelection();
+        else select(next);
+      }
+    } catch (error) {
+      if (!mounted.current || seq !== listSeq.current) return;
+      setListError(errorMessage(error));
+    }
+  }, [clearSelection, select]);
+
+  const loadStatus = useCallback(async () => {
+    const seq = ++statusSeq.current;
+    try {
+      const loaded = await myStatus();
+      if (!mounted.current || seq !== statusSeq.current) return;
+      setStatusState(loaded);
+      setStatusError(null);
+    } catch (error) {
+      if (!mounted.current || seq !== statusSeq.current) return;
+      setStatusError(errorMessage(error));
+    }
+  }, []);
+
+  const loadChannels = useCallback(async () => {
+    const seq = ++channelSeq.current;
+    try {
+      const list = await listChannels();
+      if (!mounted.current || seq !== channelSeq.current) return;
+      setChannels(list);
+      setChannelsError(null);
+    } catch (error) {
+      if (!mounted.current || seq !== channelSeq.current) return;
+      setChannelsError(errorMessage(error));
+    }
+  }, []);
+
   const send = useCallback(
     async (chatId: string, text: string) => {
       const message = await sendReply(chatId, text);
@@ -137,12 +238,89 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     [loadChats],
   );
 
+  /** After any routing action: the list, the counters and (if still listed) the open chat. */
+  const refreshAfterAction = useCallback(async () => {
+    await Promise.all([loadChats(), loadStatus()]);
+    const open = selectedRef.current;
+    if (open !== null && chatsRef.current?.some((c) => c.id === open)) await loadDetail(open, true);
+  }, [loadChats, loadStatus, loadDetail]);
+
+  const accept = useCallback(
+    async (chatId: string) => {
+      try {
+        const taken = await acceptChat(chatId);
+        if (!mounted.current) return;
+        chatsRef.current = chatsRef.current?.map((c) => (c.id === taken.id ? taken : c)) ?? null;
+        setChats((list) => list?.map((c) => (c.id === taken.id ? taken : c)) ?? list);
+        // Accepting means the operator is about to answer: open the chat.
+        if (selectedRef.current !== chatId) select(chatId);
+      } finally {
+        // On refusal too: the offer may be gone (someone else took it) or the status changed.
+        if (mounted.current) await refreshAfterAction();
+      }
+    },
+    [refreshAfterAction, select],
+  );
+
+  const decline = useCallback(
+    async (chatId: string) => {
+      try {
+        await declineChat(chatId);
+      } finally {
+        if (mounted.current) await refreshAfterAction();
+      }
+    },
+    [refreshAfterAction],
+  );
+
+  const complete = useCallback(
+    async (chatId: string) => {
+      try {
+        await completeChat(chatId);
+      } finally {
+        if (mounted.current) await refreshAfterAction();
+      }
+    },
+    [refreshAfterAction],
+  );
+
+  const transfer = useCallback(
+    async (chatId: string, target: TransferTarget) => {
+      try {
+        if (target.kind === 'queue') await transferToQueue(chatId, target.id);
+        else await transferToOperator(chatId, target.id);
+      } finally {
+        if (mounted.current) await refreshAfterAction();
+      }
+    },
+    [refreshAfterAction],
+  );
+
+  const setStatus = useCallback(
+    async (next: OperatorStatus) => {
+      try {
+        const updated = await setMyStatus(next);
+        if (!mounted.current) return;
+        statusSeq.current++; // an older my_status answer must not undo this one
+        setStatusState(updated);
+        setStatusError(null);
+      } catch (error) {
+        if (mounted.current) void loadStatus();
+        throw error;
+      }
+      // Becoming Active can route waiting chats to this operator at once.
+      void loadChats();
+    },
+    [loadChats, loadStatus],
+  );
+
   const reload = useCallback(() => {
     void loadChats();
+    void loadStatus();
     void loadChannels();
     const open = selectedRef.current;
     if (open !== null) void loadDetail(open, true);
-  }, [loadChats, loadChannels, loadDetail]);
+  }, [loadChats, loadStatus, loadChannels, loadDetail]);
 
   // Subscribe first, then load, so a change between the two is never missed.
   useEffect(() => {
@@ -153,6 +331,9 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     onChatsChanged(({ chat_ids }) => {
       if (cancelled) return;
       void loadChats();
+      // Offers, acceptances and status changes (e.g. set Inactive after a missed offer) all move
+      // the counters.
+      void loadStatus();
       const open = selectedRef.current;
       if (open !== null && chat_ids.includes(open)) void loadDetail(open, true);
     })
@@ -166,6 +347,7 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
       .finally(() => {
         if (cancelled) return;
         void loadChats();
+        void loadStatus();
         void loadChannels();
       });
 
@@ -174,7 +356,7 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
       mounted.current = false;
       if (unlisten) stopListening(unlisten);
     };
-  }, [loadChats, loadChannels, loadDetail]);
+  }, [loadChats, loadStatus, loadChannels, loadDetail]);
 
   useEffect(() => {
     if (channelPollMs <= 0) return;
@@ -182,14 +364,21 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     return () => window.clearInterval(timer);
   }, [channelPollMs, loadChannels]);
 
-  // Operators expect the newest chat to be open when nothing is selected yet.
+  const offers = useMemo(() => chats?.filter(isOffer) ?? [], [chats]);
+  const myChats = useMemo(() => chats?.filter((c) => !isOffer(c)) ?? [], [chats]);
+
+  // Operators expect their newest chat to be open when nothing is selected yet; with no chats of
+  // their own, the newest offer opens (read-only, with Accept).
   useEffect(() => {
-    const newest = chats?.[0];
-    if (selectedId === null && newest) select(newest.id);
-  }, [chats, selectedId, select]);
+    if (selectedId !== null) return;
+    const first = myChats[0] ?? offers[0];
+    if (first) select(first.id);
+  }, [myChats, offers, selectedId, select]);
 
   return {
     chats,
+    offers,
+    myChats,
     listError,
     selectedId,
     detail,
@@ -197,8 +386,15 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     detailError,
     channels,
     channelsError,
+    status,
+    statusError,
     select,
     send,
+    accept,
+    decline,
+    complete,
+    transfer,
+    setStatus,
     reload,
   };
 }

@@ -12,11 +12,22 @@ CREATE TABLE users (
     id               TEXT PRIMARY KEY NOT NULL,
     name             TEXT NOT NULL,
     can_manage_chats BOOLEAN NOT NULL DEFAULT FALSE,
-    status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+    status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'offline')),
     -- when this operator last received a new chat (freest tie-break); NULL = never
     last_assigned_at BIGINT,
     is_local         BOOLEAN NOT NULL DEFAULT FALSE,
     created_at       BIGINT NOT NULL
+);
+
+CREATE TABLE roles (
+    id   TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE user_roles (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, role_id)
 );
 
 CREATE TABLE queues (
@@ -30,6 +41,13 @@ CREATE TABLE queue_operators (
     queue_id TEXT NOT NULL REFERENCES queues (id) ON DELETE CASCADE,
     user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     PRIMARY KEY (queue_id, user_id)
+);
+
+-- A queue's operators given as roles (in addition to queue_operators).
+CREATE TABLE queue_roles (
+    queue_id TEXT NOT NULL REFERENCES queues (id) ON DELETE CASCADE,
+    role_id  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    PRIMARY KEY (queue_id, role_id)
 );
 
 CREATE TABLE chat_actions (
@@ -87,11 +105,27 @@ CREATE TABLE chats (
     created_at       BIGINT NOT NULL,
     last_activity_at BIGINT NOT NULL,
     completed_at     BIGINT,
+    -- routing: first come, first served order; freest offer time; completion timeout inputs
+    arrival          BIGINT NOT NULL DEFAULT 0,
+    offered_at       BIGINT,
+    last_message_at  BIGINT NOT NULL,
+    last_message_outbound BOOLEAN NOT NULL DEFAULT FALSE,
+    -- JSON array of operator ids not to offer this chat again while it waits
+    excluded         TEXT NOT NULL DEFAULT '[]',
     CHECK ((state = 'active') = (operator_id IS NOT NULL))
 );
 -- A contact has at most one open chat per channel.
 CREATE UNIQUE INDEX chats_one_open_per_contact ON chats (channel_id, contact_id) WHERE state <> 'completed';
 CREATE INDEX chats_by_activity ON chats (last_activity_at DESC);
+
+-- Operators currently holding an offer of a chat.
+CREATE TABLE chat_offers (
+    chat_id    TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    offered_at BIGINT NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+);
+CREATE INDEX chat_offers_by_user ON chat_offers (user_id);
 
 CREATE TABLE messages (
     id             TEXT PRIMARY KEY NOT NULL,
@@ -123,8 +157,11 @@ CREATE TABLE routing_decisions (
     id          TEXT PRIMARY KEY NOT NULL,
     chat_id     TEXT NOT NULL REFERENCES chats (id),
     decided_at  BIGINT NOT NULL,
-    rule        TEXT NOT NULL,
+    kind        TEXT NOT NULL, -- offer, assign, withdraw, wait, complete, set_inactive
+    rule        TEXT,
     candidates  JSONB NOT NULL, -- user ids considered
     chosen_user_id TEXT REFERENCES users (id),
-    reason      TEXT NOT NULL
+    reason      TEXT NOT NULL,
+    tie_break   TEXT
 );
+CREATE INDEX routing_decisions_by_chat ON routing_decisions (chat_id, decided_at);

@@ -11,11 +11,22 @@ CREATE TABLE users (
     id               TEXT PRIMARY KEY NOT NULL,
     name             TEXT NOT NULL,
     can_manage_chats INTEGER NOT NULL DEFAULT 0,
-    status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+    status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'offline')),
     -- when this operator last received a new chat (freest tie-break); NULL = never
     last_assigned_at INTEGER,
     is_local         INTEGER NOT NULL DEFAULT 0,
     created_at       INTEGER NOT NULL
+);
+
+CREATE TABLE roles (
+    id   TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE user_roles (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, role_id)
 );
 
 CREATE TABLE queues (
@@ -29,6 +40,13 @@ CREATE TABLE queue_operators (
     queue_id TEXT NOT NULL REFERENCES queues (id) ON DELETE CASCADE,
     user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     PRIMARY KEY (queue_id, user_id)
+);
+
+-- A queue's operators given as roles (in addition to queue_operators).
+CREATE TABLE queue_roles (
+    queue_id TEXT NOT NULL REFERENCES queues (id) ON DELETE CASCADE,
+    role_id  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    PRIMARY KEY (queue_id, role_id)
 );
 
 CREATE TABLE chat_actions (
@@ -86,11 +104,27 @@ CREATE TABLE chats (
     created_at       INTEGER NOT NULL,
     last_activity_at INTEGER NOT NULL,
     completed_at     INTEGER,
+    -- routing: first come, first served order; freest offer time; completion timeout inputs
+    arrival          INTEGER NOT NULL DEFAULT 0,
+    offered_at       INTEGER,
+    last_message_at  INTEGER NOT NULL,
+    last_message_outbound INTEGER NOT NULL DEFAULT 0,
+    -- JSON array of operator ids not to offer this chat again while it waits
+    excluded         TEXT NOT NULL DEFAULT '[]',
     CHECK ((state = 'active') = (operator_id IS NOT NULL))
 );
 -- A contact has at most one open chat per channel.
 CREATE UNIQUE INDEX chats_one_open_per_contact ON chats (channel_id, contact_id) WHERE state <> 'completed';
 CREATE INDEX chats_by_activity ON chats (last_activity_at DESC);
+
+-- Operators currently holding an offer of a chat.
+CREATE TABLE chat_offers (
+    chat_id    TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    offered_at INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+);
+CREATE INDEX chat_offers_by_user ON chat_offers (user_id);
 
 CREATE TABLE messages (
     id             TEXT PRIMARY KEY NOT NULL,
@@ -122,8 +156,11 @@ CREATE TABLE routing_decisions (
     id          TEXT PRIMARY KEY NOT NULL,
     chat_id     TEXT NOT NULL REFERENCES chats (id),
     decided_at  INTEGER NOT NULL,
-    rule        TEXT NOT NULL,
-    candidates  TEXT NOT NULL, -- JSON array of user ids considered
+    kind        TEXT NOT NULL, -- offer, assign, withdraw, wait, complete, set_inactive
+    rule        TEXT,
+    candidates  TEXT NOT NULL, -- JSON [{operator_id, active_chats, last_assigned_at}]
     chosen_user_id TEXT REFERENCES users (id),
-    reason      TEXT NOT NULL
+    reason      TEXT NOT NULL,
+    tie_break   TEXT
 );
+CREATE INDEX routing_decisions_by_chat ON routing_decisions (chat_id, decided_at);

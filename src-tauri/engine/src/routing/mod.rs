@@ -3,9 +3,7 @@
 //! the runtime feeds events, and both persist what comes out with its reason.
 
 mod core;
-mod legacy_skeleton;
 pub mod model;
 
 pub use core::{next_deadline, step};
-pub use legacy_skeleton::{Candidate, Decision as SkeletonDecision, route_new_chat};
 pub use model::*;

@@ -87,16 +87,42 @@ pub struct RoutingState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A new chat (state Queued) entered `queue_id`.
-    ChatArrived { chat_id: Id, queue_id: Id },
+    ChatArrived {
+        chat_id: Id,
+        queue_id: Id,
+    },
     /// A message was stored in the chat (for the completion timeout).
-    MessageRecorded { chat_id: Id, outbound: bool },
-    OperatorStatusChanged { operator_id: Id, status: OperatorStatus },
-    ChatAccepted { chat_id: Id, operator_id: Id },
-    ChatDeclined { chat_id: Id, operator_id: Id },
+    MessageRecorded {
+        chat_id: Id,
+        outbound: bool,
+    },
+    OperatorStatusChanged {
+        operator_id: Id,
+        status: OperatorStatus,
+    },
+    ChatAccepted {
+        chat_id: Id,
+        operator_id: Id,
+    },
+    ChatDeclined {
+        chat_id: Id,
+        operator_id: Id,
+    },
     /// Completed by hand (`by` = the operator) or by the owner for another reason.
-    ChatCompleted { chat_id: Id, by: Option<Id> },
-    TransferredToOperator { chat_id: Id, from: Id, to: Id },
-    TransferredToQueue { chat_id: Id, from: Id, queue_id: Id },
+    ChatCompleted {
+        chat_id: Id,
+        by: Option<Id>,
+    },
+    TransferredToOperator {
+        chat_id: Id,
+        from: Id,
+        to: Id,
+    },
+    TransferredToQueue {
+        chat_id: Id,
+        from: Id,
+        queue_id: Id,
+    },
     /// Settings, queues, memberships or operators were edited in the state's
     /// pub fields: re-evaluate everything (capacity raised, operator added…).
     ConfigChanged,
@@ -127,16 +153,40 @@ pub struct Why {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// New offers of the chat to these operators (in addition to any it has).
-    Offer { chat_id: Id, operator_ids: Vec<Id>, why: Why },
+    Offer {
+        chat_id: Id,
+        operator_ids: Vec<Id>,
+        why: Why,
+    },
     /// The chat is no longer offered to this operator.
-    WithdrawOffer { chat_id: Id, operator_id: Id, why: String },
+    WithdrawOffer {
+        chat_id: Id,
+        operator_id: Id,
+        why: String,
+    },
     /// The chat is now this operator's (accepted, or transferred to them).
-    Assign { chat_id: Id, operator_id: Id, why: Why },
+    Assign {
+        chat_id: Id,
+        operator_id: Id,
+        why: Why,
+    },
     /// The operator missed a freest offer's accept timeout.
-    SetInactive { operator_id: Id, chat_id: Id, why: String },
-    Complete { chat_id: Id, why: String },
+    SetInactive {
+        operator_id: Id,
+        chat_id: Id,
+        why: String,
+    },
+    Complete {
+        chat_id: Id,
+        why: String,
+    },
     /// The chat waits in its queue (no eligible operator).
-    Wait { chat_id: Id, why: String },
+    Wait {
+        chat_id: Id,
+        why: String,
+    },
     /// The event is not allowed now (e.g. accepting a chat someone else took).
-    Refuse { why: String },
+    Refuse {
+        why: String,
+    },
 }

@@ -7,7 +7,6 @@ use crate::domain::{
     Chat, ChatState, Delivery, Id, InboundMessage, Message, MessageKind, Provider, new_id,
 };
 use crate::error::StoreError;
-use crate::routing::{Candidate, SkeletonDecision as Decision, route_new_chat};
 
 impl Store {
     /// Stores a batch of customer messages and the provider cursor that
@@ -47,7 +46,7 @@ impl Store {
             let chat_id = match open_chat(&mut tx, channel_id, &contact_id).await? {
                 Some(id) => id,
                 None => {
-                    new_routed_chat(&mut tx, channel_id, &queue_id, &contact_id, inbound, now)
+                    new_queued_chat(&mut tx, channel_id, &queue_id, &contact_id, inbound, now)
                         .await?
                 }
             };
@@ -65,6 +64,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             touch_chat(&mut tx, &chat_id, now).await?;
+            sqlx::query(
+                "UPDATE chats SET last_message_at = ?, last_message_outbound = 0 WHERE id = ?",
+            )
+            .bind(now)
+            .bind(&chat_id)
+            .execute(&mut *tx)
+            .await?;
             if !changed.contains(&chat_id) {
                 changed.push(chat_id);
             }
@@ -83,11 +89,15 @@ impl Store {
         Ok(changed)
     }
 
-    /// Chats for the chat panel, newest activity first.
+    /// The local operator's panel: their active chats and the chats offered
+    /// to them, newest activity first.
     pub async fn list_chats(&self) -> Result<Vec<Chat>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{CHAT_SUMMARY} ORDER BY c.last_activity_at DESC, c.rowid DESC LIMIT 500"
+            "{CHAT_SUMMARY} WHERE (c.state = 'active' AND c.operator_id = ?1)
+                OR EXISTS (SELECT 1 FROM chat_offers o WHERE o.chat_id = c.id AND o.user_id = ?1)
+             ORDER BY c.last_activity_at DESC, c.rowid DESC LIMIT 500"
         )))
+        .bind(&self.local_user.id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(chat_from_row).collect()
@@ -172,8 +182,9 @@ async fn open_chat(
     .await?)
 }
 
-/// Creates a chat and routes it, recording the decision and its reason.
-async fn new_routed_chat(
+/// Creates a chat waiting in the channel's queue; the routing core takes it
+/// from there (the runtime feeds it `ChatArrived` after this commit).
+async fn new_queued_chat(
     tx: &mut Transaction<'_, Sqlite>,
     channel_id: &str,
     queue_id: &str,
@@ -181,88 +192,18 @@ async fn new_routed_chat(
     inbound: &InboundMessage,
     now: Millis,
 ) -> Result<Id, StoreError> {
-    let capacity: String =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'SimultaneousChats'")
-            .fetch_one(&mut **tx)
-            .await?;
-    let capacity: u32 = capacity
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("SimultaneousChats = {capacity:?}")))?;
-    let candidates = sqlx::query(
-        "SELECT u.id, u.status, u.last_assigned_at,
-                (SELECT COUNT(*) FROM chats c WHERE c.operator_id = u.id AND c.state = 'active') AS active_chats
-         FROM queue_operators q JOIN users u ON u.id = q.user_id WHERE q.queue_id = ?",
-    )
-    .bind(queue_id)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(Candidate {
-            user_id: row.try_get("id")?,
-            active: row.try_get::<String, _>("status")? == "active",
-            active_chats: u32::try_from(row.try_get::<i64, _>("active_chats")?).unwrap_or(u32::MAX),
-            last_assigned_at: row.try_get("last_assigned_at")?,
-        })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let decision = route_new_chat(&candidates, capacity);
-    let (state, operator, reason) = match &decision {
-        Decision::Assign { user_id, reason } => (ChatState::Active, Some(user_id.clone()), reason),
-        Decision::Wait { reason } => (ChatState::Queued, None, reason),
-    };
     let chat_id = new_id();
     sqlx::query(
-        "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, operator_id, provider_chat_id, created_at, last_activity_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, provider_chat_id, created_at, last_activity_at, last_message_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
     )
     .bind(&chat_id)
     .bind(channel_id)
     .bind(contact_id)
     .bind(queue_id)
-    .bind(state.as_str())
-    .bind(&operator)
     .bind(&inbound.provider_chat_id)
     .bind(now)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let candidate_ids: Vec<&str> = candidates.iter().map(|c| c.user_id.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO routing_decisions (id, chat_id, decided_at, rule, candidates, chosen_user_id, reason)
-         VALUES (?, ?, ?, 'freest', ?, ?, ?)",
-    )
-    .bind(new_id())
-    .bind(&chat_id)
-    .bind(now)
-    .bind(serde_json::to_string(&candidate_ids).unwrap_or_else(|_| "[]".into()))
-    .bind(&operator)
-    .bind(reason)
-    .execute(&mut **tx)
-    .await?;
-    let system_text = match &operator {
-        Some(user_id) => {
-            sqlx::query("UPDATE users SET last_assigned_at = ? WHERE id = ?")
-                .bind(now)
-                .bind(user_id)
-                .execute(&mut **tx)
-                .await?;
-            let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
-                .bind(user_id)
-                .fetch_one(&mut **tx)
-                .await?;
-            format!("Chat assigned to {name}")
-        }
-        None => "Waiting for a free operator".to_owned(),
-    };
-    sqlx::query(
-        "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at)
-         VALUES (?, ?, ?, 'system', ?, '', ?)",
-    )
-    .bind(new_id())
-    .bind(&chat_id)
-    .bind(channel_id)
-    .bind(system_text)
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -284,12 +225,16 @@ pub(super) async fn touch_chat(
 
 const CHAT_SUMMARY: &str = "SELECT c.id, ch.id AS channel_id, ch.provider, ch.name AS channel_name,
         ct.name AS contact_name, c.state, c.operator_id, c.last_activity_at,
+        q.name AS queue_name, u.name AS operator_name,
+        EXISTS (SELECT 1 FROM chat_offers o WHERE o.chat_id = c.id AND o.user_id = ?1) AS offered_to_me,
         (SELECT m.text FROM messages m WHERE m.chat_id = c.id AND m.kind IN ('inbound', 'outbound')
          ORDER BY m.rowid DESC LIMIT 1) AS last_text,
         (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id AND m.is_read = 0) AS unread
      FROM chats c
      JOIN channels ch ON ch.id = c.channel_id
-     JOIN contacts ct ON ct.id = c.contact_id";
+     JOIN contacts ct ON ct.id = c.contact_id
+     JOIN queues q ON q.id = c.queue_id
+     LEFT JOIN users u ON u.id = c.operator_id";
 
 fn chat_from_row(row: &SqliteRow) -> Result<Chat, StoreError> {
     Ok(Chat {
@@ -303,6 +248,9 @@ fn chat_from_row(row: &SqliteRow) -> Result<Chat, StoreError> {
         last_message_text: row.try_get("last_text")?,
         last_activity_at: row.try_get("last_activity_at")?,
         unread_count: u32::try_from(row.try_get::<i64, _>("unread")?).unwrap_or(u32::MAX),
+        queue_name: row.try_get("queue_name")?,
+        operator_name: row.try_get("operator_name")?,
+        offered_to_me: row.try_get("offered_to_me")?,
     })
 }
 

@@ -8,6 +8,11 @@
 mod channels;
 mod chats;
 mod outbox;
+mod queues;
+mod routing;
+
+pub use queues::{ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow};
+pub use routing::{RoutingChanges, RoutingRecord};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -61,6 +61,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         touch_chat(&mut tx, chat_id, now).await?;
+        sqlx::query("UPDATE chats SET last_message_at = ?, last_message_outbound = 1 WHERE id = ?")
+            .bind(now)
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query(
             "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason
              FROM messages WHERE id = ?",

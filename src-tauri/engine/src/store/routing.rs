@@ -1,0 +1,439 @@
+//! Loading the routing core's state from SQLite and persisting what a step
+//! changed, together with its decisions and their reasons, in one transaction.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::json;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::Store;
+use crate::clock::Millis;
+use crate::domain::{Id, RoutingRule, new_id};
+use crate::error::StoreError;
+use crate::routing::{
+    CandidateView, Decision, Operator, OperatorStatus, Queue, RoutedChat, RoutedState,
+    RoutingState, Settings, Why,
+};
+
+/// One row of a chat's routing history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutingRecord {
+    pub decided_at: Millis,
+    pub kind: String,
+    pub rule: Option<RoutingRule>,
+    pub summary: String,
+    pub candidates: Vec<CandidateView>,
+    pub tie_break: Option<String>,
+}
+
+/// What one routing step changed, for [`Store::persist_routing`].
+#[derive(Debug, Default)]
+pub struct RoutingChanges<'a> {
+    pub chats: BTreeSet<Id>,
+    pub operators: BTreeSet<Id>,
+    pub decisions: &'a [Decision],
+    /// Extra system lines (e.g. "Transferred to queue Billing by Ann").
+    pub system_lines: Vec<(Id, String)>,
+}
+
+impl Store {
+    /// The whole routing state: settings, operators with roles and active
+    /// counts, queues with members, and every chat that is not completed.
+    pub async fn load_routing_state(&self) -> Result<RoutingState, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let settings = Settings {
+            simultaneous_chats: setting(&mut conn, "SimultaneousChats").await?,
+            accept_timeout: i64::from(setting(&mut conn, "OperatorAcceptChatTimeout").await?)
+                * 60_000,
+        };
+        let mut operators = BTreeMap::new();
+        for row in sqlx::query(
+            "SELECT u.id, u.status, u.last_assigned_at,
+                    (SELECT COUNT(*) FROM chats c WHERE c.operator_id = u.id AND c.state = 'active') AS active
+             FROM users u",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            operators.insert(
+                row.try_get::<String, _>("id")?,
+                Operator {
+                    status: parse_status(row.try_get("status")?)?,
+                    roles: BTreeSet::new(),
+                    last_assigned_at: row.try_get("last_assigned_at")?,
+                    active_chats: u32::try_from(row.try_get::<i64, _>("active")?).unwrap_or(0),
+                },
+            );
+        }
+        for row in sqlx::query("SELECT user_id, role_id FROM user_roles")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            if let Some(op) = operators.get_mut(row.try_get::<&str, _>("user_id")?) {
+                op.roles.insert(row.try_get("role_id")?);
+            }
+        }
+        let mut queues = BTreeMap::new();
+        for row in sqlx::query("SELECT id, rule, completion_timeout_min FROM queues")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let timeout: Option<i64> = row.try_get("completion_timeout_min")?;
+            queues.insert(
+                row.try_get::<String, _>("id")?,
+                Queue {
+                    rule: RoutingRule::parse(row.try_get("rule")?)?,
+                    completion_timeout: timeout.map(|m| m * 60_000),
+                    users: BTreeSet::new(),
+                    roles: BTreeSet::new(),
+                },
+            );
+        }
+        for row in sqlx::query("SELECT queue_id, user_id FROM queue_operators")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            if let Some(q) = queues.get_mut(row.try_get::<&str, _>("queue_id")?) {
+                q.users.insert(row.try_get("user_id")?);
+            }
+        }
+        for row in sqlx::query("SELECT queue_id, role_id FROM queue_roles")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            if let Some(q) = queues.get_mut(row.try_get::<&str, _>("queue_id")?) {
+                q.roles.insert(row.try_get("role_id")?);
+            }
+        }
+        let mut offers: HashMap<String, BTreeSet<Id>> = HashMap::new();
+        for row in sqlx::query("SELECT chat_id, user_id FROM chat_offers")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            offers
+                .entry(row.try_get("chat_id")?)
+                .or_default()
+                .insert(row.try_get("user_id")?);
+        }
+        let mut chats = BTreeMap::new();
+        let mut next_arrival = 1;
+        // Chats never routed yet (arrival 0) keep their creation order.
+        for row in sqlx::query(
+            "SELECT id, queue_id, state, operator_id, offered_at, arrival, last_message_at,
+                    last_message_outbound, excluded
+             FROM chats WHERE state IN ('queued', 'offered', 'active')
+             ORDER BY arrival = 0, arrival, created_at, rowid",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let id: String = row.try_get("id")?;
+            let mut arrival = u64::try_from(row.try_get::<i64, _>("arrival")?).unwrap_or(0);
+            if arrival == 0 {
+                arrival = next_arrival;
+            }
+            next_arrival = next_arrival.max(arrival + 1);
+            let excluded: String = row.try_get("excluded")?;
+            chats.insert(
+                id.clone(),
+                RoutedChat {
+                    queue_id: row.try_get("queue_id")?,
+                    state: match row.try_get::<&str, _>("state")? {
+                        "queued" => RoutedState::Queued,
+                        "offered" => RoutedState::Offered,
+                        _ => RoutedState::Active,
+                    },
+                    operator: row.try_get("operator_id")?,
+                    offered_to: offers.remove(&id).unwrap_or_default(),
+                    offered_at: row.try_get("offered_at")?,
+                    arrival,
+                    last_message_at: row.try_get("last_message_at")?,
+                    last_message_outbound: row.try_get("last_message_outbound")?,
+                    excluded: serde_json::from_str(&excluded).unwrap_or_default(),
+                },
+            );
+        }
+        Ok(RoutingState {
+            settings,
+            operators,
+            queues,
+            chats,
+            next_arrival,
+        })
+    }
+
+    /// Writes the touched chats and operators as `state` now has them, the
+    /// decisions with their reasons, and system lines — all or nothing.
+    pub async fn persist_routing(
+        &self,
+        state: &RoutingState,
+        changes: &RoutingChanges<'_>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chat_id in &changes.chats {
+            write_chat(&mut tx, chat_id, state.chats.get(chat_id), now).await?;
+        }
+        for operator_id in &changes.operators {
+            if let Some(op) = state.operators.get(operator_id) {
+                sqlx::query("UPDATE users SET status = ?, last_assigned_at = ? WHERE id = ?")
+                    .bind(status_str(op.status))
+                    .bind(op.last_assigned_at)
+                    .bind(operator_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let names = user_names(&mut tx).await?;
+        for decision in changes.decisions {
+            record_decision(&mut tx, decision, &names, now).await?;
+        }
+        for (chat_id, text) in &changes.system_lines {
+            system_line(&mut tx, chat_id, text, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A chat's routing history, oldest first ("why did I get this chat").
+    pub async fn routing_history(&self, chat_id: &str) -> Result<Vec<RoutingRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT decided_at, kind, rule, reason, candidates, tie_break
+             FROM routing_decisions WHERE chat_id = ? ORDER BY decided_at, rowid",
+        )
+        .bind(chat_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let rule: Option<&str> = row.try_get("rule")?;
+                let candidates: Vec<serde_json::Value> =
+                    serde_json::from_str(row.try_get("candidates")?).unwrap_or_default();
+                Ok(RoutingRecord {
+                    decided_at: row.try_get("decided_at")?,
+                    kind: row.try_get("kind")?,
+                    rule: rule.map(RoutingRule::parse).transpose()?,
+                    summary: row.try_get("reason")?,
+                    candidates: candidates
+                        .iter()
+                        .map(|c| CandidateView {
+                            operator_id: c["operator_id"].as_str().unwrap_or_default().to_owned(),
+                            active_chats: c["active_chats"].as_u64().unwrap_or(0) as u32,
+                            last_assigned_at: c["last_assigned_at"].as_i64(),
+                        })
+                        .collect(),
+                    tie_break: row.try_get("tie_break")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn setting(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<u32, StoreError> {
+    let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await?;
+    value
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("setting {key} = {value:?}")))
+}
+
+pub(super) fn parse_status(text: &str) -> Result<OperatorStatus, StoreError> {
+    match text {
+        "active" => Ok(OperatorStatus::Active),
+        "inactive" => Ok(OperatorStatus::Inactive),
+        "offline" => Ok(OperatorStatus::Offline),
+        other => Err(StoreError::Corrupt(format!("operator status {other:?}"))),
+    }
+}
+
+pub(super) fn status_str(status: OperatorStatus) -> &'static str {
+    match status {
+        OperatorStatus::Active => "active",
+        OperatorStatus::Inactive => "inactive",
+        OperatorStatus::Offline => "offline",
+    }
+}
+
+async fn write_chat(
+    tx: &mut Transaction<'_, Sqlite>,
+    chat_id: &str,
+    chat: Option<&RoutedChat>,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let Some(chat) = chat else {
+        return Ok(());
+    };
+    let state = match chat.state {
+        RoutedState::Queued => "queued",
+        RoutedState::Offered => "offered",
+        RoutedState::Active => "active",
+        RoutedState::Completed => "completed",
+    };
+    let completed_at = (chat.state == RoutedState::Completed).then_some(now);
+    sqlx::query(
+        "UPDATE chats SET queue_id = ?, state = ?, operator_id = ?, offered_at = ?, arrival = ?,
+             excluded = ?, completed_at = COALESCE(?, completed_at)
+         WHERE id = ?",
+    )
+    .bind(&chat.queue_id)
+    .bind(state)
+    .bind(&chat.operator)
+    .bind(chat.offered_at)
+    .bind(i64::try_from(chat.arrival).unwrap_or(i64::MAX))
+    .bind(serde_json::to_string(&chat.excluded).unwrap_or_else(|_| "[]".into()))
+    .bind(completed_at)
+    .bind(chat_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM chat_offers WHERE chat_id = ?")
+        .bind(chat_id)
+        .execute(&mut **tx)
+        .await?;
+    for operator in &chat.offered_to {
+        sqlx::query("INSERT INTO chat_offers (chat_id, user_id, offered_at) VALUES (?, ?, ?)")
+            .bind(chat_id)
+            .bind(operator)
+            .bind(chat.offered_at.unwrap_or(now))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn user_names(
+    tx: &mut Transaction<'_, Sqlite>,
+) -> Result<HashMap<String, String>, StoreError> {
+    let rows = sqlx::query("SELECT id, name FROM users")
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect()
+}
+
+fn candidates_json(why: &Why) -> String {
+    let list: Vec<_> = why
+        .candidates
+        .iter()
+        .map(|c| {
+            json!({"operator_id": c.operator_id, "active_chats": c.active_chats,
+                   "last_assigned_at": c.last_assigned_at})
+        })
+        .collect();
+    serde_json::Value::from(list).to_string()
+}
+
+async fn record_decision(
+    tx: &mut Transaction<'_, Sqlite>,
+    decision: &Decision,
+    names: &HashMap<String, String>,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let name = |id: &str| {
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "an operator".into())
+    };
+    let (chat_id, kind, why, chosen, summary, line): (
+        &str,
+        &str,
+        Option<&Why>,
+        Option<&str>,
+        String,
+        Option<String>,
+    ) = match decision {
+        Decision::Offer { chat_id, why, .. } => {
+            (chat_id, "offer", Some(why), None, why.summary.clone(), None)
+        }
+        Decision::Assign {
+            chat_id,
+            operator_id,
+            why,
+        } => (
+            chat_id,
+            "assign",
+            Some(why),
+            Some(operator_id),
+            why.summary.clone(),
+            Some(format!("Chat assigned to {}", name(operator_id))),
+        ),
+        Decision::WithdrawOffer {
+            chat_id,
+            operator_id,
+            why,
+        } => (
+            chat_id,
+            "withdraw",
+            None,
+            Some(operator_id),
+            why.clone(),
+            None,
+        ),
+        Decision::SetInactive {
+            operator_id,
+            chat_id,
+            why,
+        } => (
+            chat_id,
+            "set_inactive",
+            None,
+            Some(operator_id),
+            why.clone(),
+            Some(format!(
+                "{} did not accept the chat in time and is now Inactive",
+                name(operator_id)
+            )),
+        ),
+        Decision::Complete { chat_id, why } => (
+            chat_id,
+            "complete",
+            None,
+            None,
+            why.clone(),
+            Some(format!("Chat completed: {why}")),
+        ),
+        Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why.clone(), None),
+        Decision::Refuse { .. } => return Ok(()),
+    };
+    sqlx::query(
+        "INSERT INTO routing_decisions (id, chat_id, decided_at, kind, rule, candidates, chosen_user_id, reason, tie_break)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new_id())
+    .bind(chat_id)
+    .bind(now)
+    .bind(kind)
+    .bind(why.map(|w| w.rule.as_str()))
+    .bind(why.map(candidates_json).unwrap_or_else(|| "[]".into()))
+    .bind(chosen)
+    .bind(summary)
+    .bind(why.and_then(|w| w.tie_break.clone()))
+    .execute(&mut **tx)
+    .await?;
+    if let Some(line) = line {
+        system_line(tx, chat_id, &line, now).await?;
+    }
+    Ok(())
+}
+
+async fn system_line(
+    tx: &mut Transaction<'_, Sqlite>,
+    chat_id: &str,
+    text: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at)
+         SELECT ?, id, channel_id, 'system', ?, '', ? FROM chats WHERE id = ?",
+    )
+    .bind(new_id())
+    .bind(text)
+    .bind(now)
+    .bind(chat_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
