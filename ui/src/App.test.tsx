@@ -95,8 +95,10 @@ describe('chat list', () => {
     shell.chats.push(chat({ id: 'c3', state: 'offered', unread_count: 1 }));
     renderApp();
     await chatItems();
+    await waitFor(() => expect(screen.getByTestId('status-toggle').getAttribute('data-status')).toBe('active'));
     expect(screen.getByTestId('operator-status').textContent).toBe('Active');
-    expect(screen.getByTestId('counter-active').textContent).toContain('2');
+    // Two active chats of a capacity of three; the offer does not count.
+    expect(screen.getByTestId('counter-active').textContent).toContain('2 / 3');
     // c1's two unread are cleared when it auto-opens; c3 keeps its one.
     await waitFor(() => expect(screen.getByTestId('counter-unread').textContent).toContain('1'));
   });

@@ -1,17 +1,36 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { ChannelHealth } from './components/ChannelHealth';
 import { ChatList } from './components/ChatList';
+import { ChatSettings } from './components/ChatSettings';
 import { Conversation } from './components/Conversation';
 import { EmptyState } from './components/EmptyState';
 import { ErrorBanner } from './components/ErrorBanner';
-import { Rail } from './components/Rail';
+import { Rail, type View } from './components/Rail';
+import type { ChosenTarget } from './components/TransferMenu';
+import { WhyPanel } from './components/WhyPanel';
+import type { ChatSummary, OperatorStatus } from './generated/ipc';
 import { useChats, type UseChatsOptions } from './hooks/useChats';
+import { t } from './i18n';
+import { errorMessage } from './ipc';
 
-/** The operator's communication panel. */
-export function App(options: UseChatsOptions = {}) {
+export interface AppProps extends UseChatsOptions {
+  /** How long a confirmation such as "Chat completed" stays; 0 keeps it until dismissed. */
+  noticeMs?: number;
+}
+
+function customerName(chat: ChatSummary | undefined): string {
+  return chat?.contact_name.trim() || t('list.unknownCustomer');
+}
+
+/** The operator's communication panel and the Chat settings page. */
+export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
   const model = useChats(options);
   const { chats, selectedId, send } = model;
   const [drafts, setDrafts] = useState<Record<string, string>>({});
+  const [view, setView] = useState<View>('panel');
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [whyOpen, setWhyOpen] = useState(false);
 
   const changeDraft = useCallback((chatId: string, text: string) => {
     setDrafts((current) => ({ ...current, [chatId]: text }));
@@ -29,30 +48,132 @@ export function App(options: UseChatsOptions = {}) {
     [drafts, send],
   );
 
+  /** Runs a routing action; its failure is shown in words above the panel, its success as a notice. */
+  const perform = useCallback(async (action: () => Promise<void>, success: string | null) => {
+    setNotice(null);
+    try {
+      await action();
+      setActionError(null);
+      if (success !== null) setNotice(success);
+    } catch (error) {
+      setActionError(errorMessage(error));
+    }
+  }, []);
+
+  const { accept: acceptChat, decline: declineChat, complete, transfer, setStatus: setMyStatus } = model;
+
+  const nameOf = useCallback((chatId: string) => customerName(chats?.find((c) => c.id === chatId)), [chats]);
+
+  const accept = useCallback((chatId: string) => perform(() => acceptChat(chatId), null), [perform, acceptChat]);
+
+  const decline = useCallback(
+    (chatId: string) => perform(() => declineChat(chatId), t('notice.declined', { name: nameOf(chatId) })),
+    [perform, declineChat, nameOf],
+  );
+
+  const completeChat = useCallback(
+    (chat: ChatSummary) => perform(() => complete(chat.id), t('notice.completed', { name: customerName(chat) })),
+    [perform, complete],
+  );
+
+  const transferChat = useCallback(
+    (chat: ChatSummary, target: ChosenTarget) =>
+      perform(
+        () => transfer(chat.id, { kind: target.kind, id: target.id }),
+        t('notice.transferred', { name: customerName(chat), target: target.label }),
+      ),
+    [perform, transfer],
+  );
+
+  const setStatus = useCallback(
+    (status: OperatorStatus) => perform(() => setMyStatus(status), null),
+    [perform, setMyStatus],
+  );
+
+  useEffect(() => {
+    if (notice === null || noticeMs <= 0) return;
+    const timer = window.setTimeout(() => setNotice(null), noticeMs);
+    return () => window.clearTimeout(timer);
+  }, [notice, noticeMs]);
+
+  const toggleWhy = useCallback(() => setWhyOpen((open) => !open), []);
+  const closeWhy = useCallback(() => setWhyOpen(false), []);
+
   const noChats = chats !== null && chats.length === 0;
+  const showWhy = whyOpen && selectedId !== null;
 
   return (
     <div className="app">
-      <Rail chats={chats} />
+      <Rail
+        chats={chats}
+        status={model.status}
+        statusError={model.statusError}
+        view={view}
+        onNavigate={setView}
+        onSetStatus={setStatus}
+      />
       <main className="workspace">
-        <ChannelHealth channels={model.channels} error={model.channelsError} />
-        {model.listError !== null && <ErrorBanner message={model.listError} onRetry={model.reload} />}
-        {noChats ? (
-          <EmptyState />
-        ) : (
-          <div className="panes">
-            <ChatList chats={chats} selectedId={selectedId} onSelect={model.select} />
-            <Conversation
-              selectedId={selectedId}
-              detail={model.detail}
-              loading={model.detailLoading}
-              error={model.detailError}
-              onRetry={model.reload}
-              draft={selectedId !== null ? (drafts[selectedId] ?? '') : ''}
-              onDraftChange={changeDraft}
-              onSend={sendDraft}
-            />
+        {view === 'panel' && <ChannelHealth channels={model.channels} error={model.channelsError} />}
+        {actionError !== null && <ErrorBanner message={actionError} onDismiss={() => setActionError(null)} />}
+        {notice !== null && (
+          <div className="notice" role="status" data-testid="notice">
+            <span className="notice__text">{notice}</span>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={t('error.dismiss')}
+              title={t('error.dismiss')}
+              onClick={() => setNotice(null)}
+            >
+              ×
+            </button>
           </div>
+        )}
+        {view === 'settings' ? (
+          <ChatSettings channels={model.channels} channelsError={model.channelsError} />
+        ) : (
+          <>
+            {model.listError !== null && <ErrorBanner message={model.listError} onRetry={model.reload} />}
+            {noChats ? (
+              <EmptyState />
+            ) : (
+              <div className={`panes${showWhy ? ' panes--why' : ''}`}>
+                <ChatList
+                  chats={chats}
+                  offers={model.offers}
+                  myChats={model.myChats}
+                  selectedId={selectedId}
+                  onSelect={model.select}
+                  onAccept={accept}
+                  onDecline={decline}
+                />
+                <Conversation
+                  selectedId={selectedId}
+                  detail={model.detail}
+                  loading={model.detailLoading}
+                  error={model.detailError}
+                  onRetry={model.reload}
+                  draft={selectedId !== null ? (drafts[selectedId] ?? '') : ''}
+                  onDraftChange={changeDraft}
+                  onSend={sendDraft}
+                  myOperatorId={model.status?.operator_id ?? null}
+                  whyOpen={showWhy}
+                  onToggleWhy={toggleWhy}
+                  onAccept={accept}
+                  onDecline={decline}
+                  onComplete={completeChat}
+                  onTransfer={transferChat}
+                />
+                {showWhy && selectedId !== null && (
+                  <WhyPanel
+                    chatId={selectedId}
+                    version={`${model.detail?.chat.state ?? ''}:${model.detail?.messages.length ?? 0}`}
+                    onClose={closeWhy}
+                  />
+                )}
+              </div>
+            )}
+          </>
         )}
       </main>
     </div>

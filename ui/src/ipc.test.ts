@@ -1,6 +1,24 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { describe, expect, it } from 'vitest';
-import { IpcFailure, isIpcError, listChats, readChat, sendReply, toIpcError } from './ipc';
+import {
+  acceptChat,
+  completeChat,
+  createQueue,
+  declineChat,
+  explainRouting,
+  IpcFailure,
+  isIpcError,
+  listChats,
+  listOperators,
+  listQueues,
+  myStatus,
+  readChat,
+  sendReply,
+  setMyStatus,
+  toIpcError,
+  transferToOperator,
+  transferToQueue,
+} from './ipc';
 
 describe('toIpcError', () => {
   it('keeps an IpcError from the shell as it is', () => {
@@ -50,6 +68,44 @@ describe('commands', () => {
         ['list_chats', {}],
         ['read_chat', { chatId: 'c1' }],
         ['send_reply', { chatId: 'c1', text: 'hi' }],
+      ]);
+    } finally {
+      clearMocks();
+    }
+  });
+});
+
+describe('routing and designer commands', () => {
+  it('use the shell command names and camelCase arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    try {
+      await acceptChat('c1');
+      await declineChat('c2');
+      await completeChat('c3');
+      await transferToQueue('c4', 'q1');
+      await transferToOperator('c5', 'op2');
+      await myStatus();
+      await setMyStatus('inactive');
+      await listQueues();
+      await createQueue({ name: 'VIP', rule: 'freest', completion_timeout_min: null });
+      await listOperators();
+      await explainRouting('c6');
+      expect(calls).toEqual([
+        ['accept_chat', { chatId: 'c1' }],
+        ['decline_chat', { chatId: 'c2' }],
+        ['complete_chat', { chatId: 'c3' }],
+        ['transfer_to_queue', { chatId: 'c4', queueId: 'q1' }],
+        ['transfer_to_operator', { chatId: 'c5', operatorId: 'op2' }],
+        ['my_status', {}],
+        ['set_my_status', { status: 'inactive' }],
+        ['list_queues', {}],
+        ['create_queue', { queue: { name: 'VIP', rule: 'freest', completion_timeout_min: null } }],
+        ['list_operators', {}],
+        ['explain_routing', { chatId: 'c6' }],
       ]);
     } finally {
       clearMocks();

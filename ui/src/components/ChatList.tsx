@@ -22,7 +22,7 @@ export function ChatList({ chats, offers, myChats, selectedId, onSelect, onAccep
   return (
     <section className="chat-list" aria-label={t('list.title')}>
       {offers.length > 0 && (
-        <div className="chat-list__section chat-list__section--offers" aria-labelledby="offer-list-title">
+        <div className="chat-list__section chat-list__section--offers" role="group" aria-labelledby="offer-list-title">
           <header className="pane-header pane-header--offers">
             <h2 id="offer-list-title">{t('list.offers')}</h2>
             <span className="pane-header__count pane-header__count--offers">{offers.length}</span>

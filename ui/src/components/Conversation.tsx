@@ -1,9 +1,12 @@
-import type { ChatDetail } from '../generated/ipc';
+import type { ChatDetail, ChatSummary } from '../generated/ipc';
 import { t } from '../i18n';
+import { AcceptBar } from './AcceptBar';
+import { ChatActions } from './ChatActions';
 import { Composer } from './Composer';
 import { ErrorBanner } from './ErrorBanner';
 import { MessageList } from './MessageList';
 import { ProviderIcon } from './ProviderIcon';
+import type { ChosenTarget } from './TransferMenu';
 
 interface ConversationProps {
   selectedId: string | null;
@@ -14,9 +17,17 @@ interface ConversationProps {
   draft: string;
   onDraftChange: (chatId: string, text: string) => void;
   onSend: (chatId: string, text: string) => Promise<void>;
+  myOperatorId: string | null;
+  whyOpen: boolean;
+  onToggleWhy: () => void;
+  /** The routing actions resolve when over; the parent reports failures. */
+  onAccept: (chatId: string) => Promise<void>;
+  onDecline: (chatId: string) => Promise<void>;
+  onComplete: (chat: ChatSummary) => Promise<void>;
+  onTransfer: (chat: ChatSummary, target: ChosenTarget) => Promise<void>;
 }
 
-/** The open chat: who it is with, the messages and the reply box. */
+/** The open chat: who it is with, its actions, the messages and the reply box (or Accept). */
 export function Conversation({
   selectedId,
   detail,
@@ -26,6 +37,13 @@ export function Conversation({
   draft,
   onDraftChange,
   onSend,
+  myOperatorId,
+  whyOpen,
+  onToggleWhy,
+  onAccept,
+  onDecline,
+  onComplete,
+  onTransfer,
 }: ConversationProps) {
   if (selectedId === null) {
     return (
@@ -45,23 +63,38 @@ export function Conversation({
             <h2 className="conversation__name" data-testid="conversation-name">
               {chat.contact_name.trim() || t('list.unknownCustomer')}
             </h2>
-            <span className="conversation__channel">{chat.channel_name}</span>
+            <span className="conversation__channel">
+              {chat.channel_name} · {chat.queue_name}
+            </span>
           </div>
           <span className={`chip chip--${chat.state}`}>{t(`state.${chat.state}`)}</span>
+          <ChatActions
+            key={chat.id}
+            chat={chat}
+            myOperatorId={myOperatorId}
+            whyOpen={whyOpen}
+            onToggleWhy={onToggleWhy}
+            onComplete={onComplete}
+            onTransfer={onTransfer}
+          />
         </header>
       )}
       {error !== null && <ErrorBanner message={error} onRetry={onRetry} />}
       {detail ? (
         <>
           <MessageList chatId={detail.chat.id} messages={detail.messages} />
-          <Composer
-            key={detail.chat.id}
-            chatId={detail.chat.id}
-            draft={draft}
-            onDraftChange={(text) => onDraftChange(detail.chat.id, text)}
-            onSend={(text) => onSend(detail.chat.id, text)}
-            disabledReason={detail.chat.state === 'completed' ? t('composer.completed') : null}
-          />
+          {detail.chat.offered_to_me ? (
+            <AcceptBar key={detail.chat.id} chatId={detail.chat.id} onAccept={onAccept} onDecline={onDecline} />
+          ) : (
+            <Composer
+              key={detail.chat.id}
+              chatId={detail.chat.id}
+              draft={draft}
+              onDraftChange={(text) => onDraftChange(detail.chat.id, text)}
+              onSend={(text) => onSend(detail.chat.id, text)}
+              disabledReason={detail.chat.state === 'completed' ? t('composer.completed') : null}
+            />
+          )}
         </>
       ) : (
         loading && <p className="muted center pad">{t('conversation.loading')}</p>

@@ -13,6 +13,8 @@ const statusKeys: Record<OperatorStatus, MessageKey> = {
 interface RailProps {
   chats: ChatSummary[] | null;
   status: MyStatus | null;
+  /** Why the status could not be loaded. */
+  statusError: string | null;
   view: View;
   onNavigate: (view: View) => void;
   /** Sets the operator's status; rejects with an error the parent shows. */
@@ -20,7 +22,7 @@ interface RailProps {
 }
 
 /** The narrow left rail: product, the operator's status switch, counters and navigation. */
-export function Rail({ chats, status, view, onNavigate, onSetStatus }: RailProps) {
+export function Rail({ chats, status, statusError, view, onNavigate, onSetStatus }: RailProps) {
   const [switching, setSwitching] = useState(false);
   const mine = chats?.filter((c) => !c.offered_to_me) ?? [];
   const unread = chats?.reduce((sum, c) => sum + c.unread_count, 0) ?? 0;
@@ -70,6 +72,11 @@ export function Rail({ chats, status, view, onNavigate, onSetStatus }: RailProps
             {current === null ? t('rail.statusLoading') : t(statusKeys[current])}
           </span>
         </button>
+        {current === null && statusError !== null && (
+          <p className="rail__hint rail__hint--error" data-testid="status-error">
+            {statusError}
+          </p>
+        )}
         {current !== null && !isActive && (
           <p className="rail__hint" data-testid="status-hint">
             {t('rail.inactiveHint')}

@@ -252,6 +252,10 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
         if (!mounted.current) return;
         chatsRef.current = chatsRef.current?.map((c) => (c.id === taken.id ? taken : c)) ?? null;
         setChats((list) => list?.map((c) => (c.id === taken.id ? taken : c)) ?? list);
+        if (selectedRef.current === chatId) {
+          // Swap the Accept bar for the composer now; the refresh below brings the system line.
+          setDetail((current) => (current && current.chat.id === taken.id ? { ...current, chat: taken } : current));
+        }
         // Accepting means the operator is about to answer: open the chat.
         if (selectedRef.current !== chatId) select(chatId);
       } finally {

@@ -1,4 +1,5 @@
-// A fake Rust shell for component tests: the four commands and the chats-changed event.
+// A fake Rust shell for component tests: the chat, routing, status and queue commands and the
+// chats-changed event. It keeps its own state, so a test sees what the real shell would answer next.
 
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -8,20 +9,64 @@ import {
   type ChatDetail,
   type ChatSummary,
   type ChatsChanged,
+  type ErrorCode,
   type MessageView,
+  type MyStatus,
+  type OperatorView,
+  type QueueView,
+  type RoutingEntry,
+  type RoutingExplanation,
 } from '../generated/ipc';
 
 export const NOW = Date.now();
 
+export const ME = { id: 'op-me', name: 'Olga Operator' };
+
+/** A chat summary; `state: 'offered'` makes it an offer to this desk unless told otherwise. */
 export function chat(overrides: Partial<ChatSummary> & { id: string }): ChatSummary {
+  const state = overrides.state ?? 'active';
   return {
     provider: 'telegram',
     channel_name: 'Support bot',
     contact_name: `Customer ${overrides.id}`,
-    state: 'active',
+    state,
     last_message_text: 'Hello',
     last_activity_at: NOW - 5 * 60_000,
     unread_count: 0,
+    operator_name: state === 'active' ? ME.name : null,
+    offered_to_me: state === 'offered',
+    queue_name: 'All operators',
+    ...overrides,
+  };
+}
+
+export function queue(overrides: Partial<QueueView> & { id: string }): QueueView {
+  return {
+    name: `Queue ${overrides.id}`,
+    rule: 'to_all',
+    completion_timeout_min: null,
+    operator_names: [ME.name],
+    ...overrides,
+  };
+}
+
+export function operator(overrides: Partial<OperatorView> & { id: string }): OperatorView {
+  return {
+    name: `Operator ${overrides.id}`,
+    status: 'active',
+    active_chats: 0,
+    ...overrides,
+  };
+}
+
+export function routingEntry(overrides: Partial<RoutingEntry> = {}): RoutingEntry {
+  return {
+    decided_at: NOW - 10 * 60_000,
+    kind: 'assign',
+    rule: 'freest',
+    summary: 'Assigned to the freest operator.',
+    candidates: [],
+    tie_break: null,
     ...overrides,
   };
 }
@@ -56,10 +101,18 @@ export interface Call {
 
 type Handler = (args: Record<string, unknown>) => unknown;
 
+/** What the fake knows about the operator at this desk; `active_chats` is counted from `chats`. */
+export type FakeMe = Omit<MyStatus, 'active_chats'>;
+
 export interface FakeShell {
   chats: ChatSummary[];
   messages: Map<string, MessageView[]>;
   channels: ChannelView[];
+  me: FakeMe;
+  queues: QueueView[];
+  /** Every operator of the workspace, this desk's included. */
+  operators: OperatorView[];
+  explanations: Map<string, RoutingEntry[]>;
   calls: Call[];
   callsOf: (cmd: string) => Call[];
   /** Replaces a command's behaviour (throw to reject). */
@@ -71,6 +124,10 @@ export function fakeShell(init: {
   chats?: ChatSummary[];
   messages?: MessageView[];
   channels?: ChannelView[];
+  me?: Partial<FakeMe>;
+  queues?: QueueView[];
+  operators?: OperatorView[];
+  explanations?: Record<string, RoutingEntry[]>;
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
   for (const m of init.messages ?? []) {
@@ -83,17 +140,44 @@ export function fakeShell(init: {
     chats: init.chats ?? [],
     messages,
     channels: init.channels ?? [],
+    me: {
+      operator_id: ME.id,
+      name: ME.name,
+      status: 'active',
+      capacity: 3,
+      waiting_in_my_queues: 0,
+      ...init.me,
+    },
+    queues: init.queues ?? [queue({ id: 'q-all', name: 'All operators' })],
+    operators: init.operators ?? [operator({ id: ME.id, name: ME.name })],
+    explanations: new Map(Object.entries(init.explanations ?? {})),
     calls: [],
     callsOf: (cmd) => shell.calls.filter((c) => c.cmd === cmd),
     override: (cmd, handler) => overrides.set(cmd, handler),
     emitChatsChanged: (chatIds) => emit(CHATS_CHANGED_EVENT, { chat_ids: chatIds } satisfies ChatsChanged),
   };
 
-  const notFound = (chatId: unknown) => ({
-    code: 'not_found',
-    message: `Chat ${String(chatId)} no longer exists.`,
-    details: null,
-  });
+  const failure = (code: ErrorCode, text: string) => ({ code, message: text, details: null });
+  const notFound = (chatId: unknown) => failure('not_found', `Chat ${String(chatId)} no longer exists.`);
+
+  const activeCount = () => shell.chats.filter((c) => c.state === 'active' && !c.offered_to_me).length;
+  const status = (): MyStatus => ({ ...shell.me, active_chats: activeCount() });
+  const systemLine = (chatId: string, text: string) => {
+    shell.messages.set(chatId, [
+      ...(shell.messages.get(chatId) ?? []),
+      message({ id: `m${nextId++}`, chat_id: chatId, kind: 'system', text, author: '', created_at: Date.now() }),
+    ]);
+  };
+  /** The operator's active chat, or the rejection the shell would give. */
+  const myActiveChat = (chatId: unknown): ChatSummary => {
+    const found = shell.chats.find((c) => c.id === chatId);
+    if (!found) throw notFound(chatId);
+    if (found.state !== 'active' || found.offered_to_me) throw failure('conflict', 'This chat is not yours.');
+    return found;
+  };
+  const removeChat = (chatId: string) => {
+    shell.chats = shell.chats.filter((c) => c.id !== chatId);
+  };
 
   mockIPC(
     (cmd, payload) => {
@@ -129,6 +213,90 @@ export function fakeShell(init: {
           });
           shell.messages.set(chatId, [...(shell.messages.get(chatId) ?? []), sent]);
           return structuredClone(sent);
+        }
+        case 'my_status':
+          return status();
+        case 'set_my_status': {
+          const next = args['status'];
+          if (next !== 'active' && next !== 'inactive') throw failure('invalid_input', 'Choose Active or Inactive.');
+          shell.me.status = next;
+          return status();
+        }
+        case 'accept_chat': {
+          const found = shell.chats.find((c) => c.id === args['chatId']);
+          if (!found || !found.offered_to_me) {
+            throw failure('conflict', 'Another operator has already accepted this chat.');
+          }
+          if (shell.me.status !== 'active') throw failure('conflict', 'You are Inactive: become Active to accept chats.');
+          if (activeCount() >= shell.me.capacity) {
+            throw failure('conflict', 'You already have the maximum number of active chats.');
+          }
+          found.state = 'active';
+          found.offered_to_me = false;
+          found.operator_name = shell.me.name;
+          systemLine(found.id, `${shell.me.name} accepted the chat`);
+          return structuredClone(found);
+        }
+        case 'decline_chat': {
+          const found = shell.chats.find((c) => c.id === args['chatId']);
+          if (!found || !found.offered_to_me) throw failure('conflict', 'This chat is no longer offered to you.');
+          removeChat(found.id);
+          return null;
+        }
+        case 'complete_chat': {
+          const found = myActiveChat(args['chatId']);
+          systemLine(found.id, `${shell.me.name} completed the chat`);
+          removeChat(found.id);
+          return null;
+        }
+        case 'transfer_to_queue': {
+          const found = myActiveChat(args['chatId']);
+          const target = shell.queues.find((q) => q.id === args['queueId']);
+          if (!target) throw failure('not_found', 'This queue no longer exists.');
+          systemLine(found.id, `Transferred to queue ${target.name}`);
+          removeChat(found.id);
+          return null;
+        }
+        case 'transfer_to_operator': {
+          const found = myActiveChat(args['chatId']);
+          const target = shell.operators.find((o) => o.id === args['operatorId']);
+          if (!target) throw failure('not_found', 'This operator no longer exists.');
+          if (target.id === shell.me.operator_id) throw failure('invalid_input', 'The chat is already yours.');
+          systemLine(found.id, `Transferred to ${target.name}`);
+          removeChat(found.id);
+          return null;
+        }
+        case 'list_queues':
+          return structuredClone(shell.queues);
+        case 'create_queue': {
+          const input = args['queue'] as { name: string; rule: QueueView['rule']; completion_timeout_min: number | null };
+          const name = input.name.trim();
+          if (name === '') throw failure('invalid_input', 'Enter a name for the queue.');
+          if (shell.queues.some((q) => q.name.toLowerCase() === name.toLowerCase())) {
+            throw failure('invalid_input', `A queue named "${name}" already exists.`);
+          }
+          const minutes = input.completion_timeout_min;
+          if (minutes !== null && (!Number.isInteger(minutes) || minutes < 1)) {
+            throw failure('invalid_input', 'The completion timeout must be a whole number of minutes.');
+          }
+          const created = queue({
+            id: `q${nextId++}`,
+            name,
+            rule: input.rule,
+            completion_timeout_min: minutes,
+            operator_names: [],
+          });
+          shell.queues.push(created);
+          return structuredClone(created);
+        }
+        case 'list_operators':
+          return structuredClone(shell.operators);
+        case 'explain_routing': {
+          const chatId = String(args['chatId']);
+          return structuredClone({
+            chat_id: chatId,
+            entries: shell.explanations.get(chatId) ?? [],
+          } satisfies RoutingExplanation);
         }
         default:
           throw new Error(`unexpected command ${cmd}`);
