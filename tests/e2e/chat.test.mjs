@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launchApp, messageTexts, newWorkspaceDir, openChat, startSandbox, waitFor,
+  acceptOffer, launchApp, messageTexts, newWorkspaceDir, openChat, startSandbox, waitFor,
 } from './lib/harness.mjs';
 
 test('a customer message appears in the panel and the reply reaches the customer', async () => {
@@ -13,7 +13,7 @@ test('a customer message appears in the panel and the reply reaches the customer
   try {
     await sandbox.writeAsCustomer(4201, 'Ann', 'Hello');
     const { session } = app;
-    await openChat(session, 'Ann');
+    await acceptOffer(session, 'Ann');
     await waitFor('"Hello" in the conversation', async () =>
       (await messageTexts(session, 'inbound')).includes('Hello'));
 
@@ -48,7 +48,7 @@ test('after a restart the history is there and no update is delivered twice', as
   let app = await launchApp(sandbox, dir);
   try {
     await sandbox.writeAsCustomer(4202, 'Boris', 'first');
-    await openChat(app.session, 'Boris');
+    await acceptOffer(app.session, 'Boris');
     await waitFor('"first" shown', async () =>
       (await messageTexts(app.session, 'inbound')).includes('first'));
     await app.close();
@@ -78,7 +78,7 @@ test('customer text that looks like HTML is shown literally', async () => {
   try {
     const hostile = '<img src=x onerror=alert(1)>';
     await sandbox.writeAsCustomer(4203, 'Mallory', hostile);
-    await openChat(app.session, 'Mallory');
+    await acceptOffer(app.session, 'Mallory');
     await waitFor('the hostile text shown as text', async () =>
       (await messageTexts(app.session, 'inbound')).includes(hostile));
     const images = await app.session.findAll('[data-testid="message"] img, [data-testid="chat-item"] img');

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use switchboard_engine::clock::Clock;
 use switchboard_engine::domain::Id;
-use switchboard_engine::routing::{
-    Decision, Event, RoutedState, RoutingState, next_deadline, step,
-};
+use switchboard_engine::routing::{Decision, Event, Router as Core, RoutingState};
 use switchboard_engine::store::{RoutingChanges, Store};
 use switchboard_ipc::{ErrorCode, IpcError};
 use tokio::sync::{Mutex, Notify, broadcast};
@@ -21,7 +19,8 @@ use tracing::warn;
 use crate::errors::to_ipc;
 
 pub(crate) struct Router {
-    state: Mutex<RoutingState>,
+    /// The pure core with its lookups kept between events.
+    core: Mutex<Core>,
     store: Store,
     clock: Arc<dyn Clock>,
     changes: broadcast::Sender<Vec<Id>>,
@@ -37,7 +36,7 @@ impl Router {
     ) -> Result<Arc<Self>, IpcError> {
         let state = store.load_routing_state().await.map_err(to_ipc)?;
         let router = Arc::new(Self {
-            state: Mutex::new(state),
+            core: Mutex::new(Core::new(state)),
             store,
             clock,
             changes,
@@ -56,10 +55,10 @@ impl Router {
         event: Event,
         system_lines: Vec<(Id, String)>,
     ) -> Result<Vec<Decision>, IpcError> {
-        let mut state = self.state.lock().await;
+        let mut core = self.core.lock().await;
         let now = self.clock.now();
         let (mut chats, mut operators) = touched_by_event(&event);
-        let decisions = step(&mut state, event, now);
+        let decisions = core.step(event, now);
         if let Some(Decision::Refuse { why }) = decisions
             .iter()
             .find(|d| matches!(d, Decision::Refuse { .. }))
@@ -78,16 +77,20 @@ impl Router {
             decisions: &decisions,
             system_lines,
         };
-        if let Err(err) = self.store.persist_routing(&state, &changes, now).await {
+        if let Err(err) = self
+            .store
+            .persist_routing(core.state(), &changes, now)
+            .await
+        {
             // Memory ran ahead of the database: start again from what is stored.
             warn!(error = %err, "persisting a routing step failed; reloading");
             if let Ok(fresh) = self.store.load_routing_state().await {
-                *state = fresh;
+                *core = Core::new(fresh);
             }
             return Err(to_ipc(err));
         }
-        state.chats.retain(|_, c| c.state != RoutedState::Completed);
-        drop(state);
+        core.prune_completed();
+        drop(core);
         self.rescheduled.notify_one();
         if !chats.is_empty() {
             let _ = self.changes.send(chats.into_iter().collect());
@@ -107,10 +110,9 @@ impl Router {
                     continue;
                 }
             };
-            let known = {
-                let state = self.state.lock().await;
-                state.chats.get(chat_id).map(|c| c.last_message_at)
-            };
+            let known = self
+                .with_state(|s| s.chats.get(chat_id).map(|c| c.last_message_at))
+                .await;
             let event = match known {
                 None if facts.state == "queued" => Event::ChatArrived {
                     chat_id: chat_id.clone(),
@@ -129,13 +131,13 @@ impl Router {
     }
 
     pub async fn with_state<T>(&self, read: impl FnOnce(&RoutingState) -> T) -> T {
-        read(&*self.state.lock().await)
+        read(self.core.lock().await.state())
     }
 
     /// Fires `TimerFired` at each deadline (accept and completion timeouts).
     pub async fn run_timers(self: Arc<Self>, cancel: CancellationToken) {
         loop {
-            let deadline = self.with_state(next_deadline).await;
+            let deadline = self.core.lock().await.next_deadline();
             let wait = deadline
                 .map(|at| Duration::from_millis(u64::try_from(at - self.clock.now()).unwrap_or(0)));
             tokio::select! {
@@ -226,9 +228,11 @@ impl Router {
     /// Takes settings, operators and queues from a freshly loaded state,
     /// keeping the live chats (and the arrival counter) as they are.
     pub async fn replace_config(&self, fresh: RoutingState) {
-        let mut state = self.state.lock().await;
+        let mut core = self.core.lock().await;
+        let mut state = core.state().clone();
         state.settings = fresh.settings;
         state.operators = fresh.operators;
         state.queues = fresh.queues;
+        *core = Core::new(state);
     }
 }

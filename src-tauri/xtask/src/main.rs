@@ -7,6 +7,8 @@
 //! - `cargo xtask test`: install prerequisites, then formatting, clippy,
 //!   TypeScript type-check and unit tests, Rust tests (with a throwaway
 //!   Postgres) and end-to-end tests in the real app under Xvfb.
+//! - `cargo xtask bench [routing]`: benchmarks, printed as tables with ratios
+//!   against a baseline measured in the same run.
 //! - `cargo xtask codegen`: regenerate ui/src/generated/ipc.ts.
 //!
 //! Only std here, so `cargo xtask` compiles before any system package exists.
@@ -26,8 +28,11 @@ fn main() -> ExitCode {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::test(&args[1..]),
         Some("codegen") => codegen(),
+        Some("bench") => bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <run [--no-simulation] | test | codegen>");
+            eprintln!(
+                "usage: cargo xtask <run [--no-simulation] | test | bench [routing] | codegen>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -55,4 +60,18 @@ fn codegen() -> Result {
         .map_err(|e| format!("writing {}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// Benchmarks print their own tables (release profile via `cargo bench`).
+fn bench(args: &[String]) -> Result {
+    let suites: &[&str] = match args.first().map(String::as_str) {
+        None | Some("routing") => &["routing_core", "routing_persisted"],
+        Some(other) => return Err(format!("unknown benchmark suite {other}; suites: routing")),
+    };
+    let mut cmd = process::cargo();
+    cmd.args(["bench", "-p", "switchboard-engine"]);
+    for suite in suites {
+        cmd.args(["--bench", suite]);
+    }
+    process::run(&mut cmd)
 }

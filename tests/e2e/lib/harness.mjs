@@ -133,13 +133,43 @@ export async function messageTexts(session, kind) {
 
 /** Opens the chat whose customer is `name` (waiting until it is listed). */
 export async function openChat(session, name) {
-  const item = await waitFor(`a chat from ${name} in the list`, async () => {
-    for (const candidate of await session.findAll('[data-testid="chat-item"]')) {
+  const item = await findByName(session, 'chat-item', name, `a chat from ${name} in my chats`);
+  await item.click();
+  return item;
+}
+
+/** Waits for an offer from `name`, clicks Accept and waits until it is my chat. */
+export async function acceptOffer(session, name) {
+  const offer = await findByName(session, 'offer-item', name, `an offer from ${name}`);
+  const [accept] = await offer.findAll('[data-testid="accept-button"]');
+  if (!accept) throw new Error(`the offer from ${name} has no Accept button`);
+  await accept.click();
+  return openChat(session, name);
+}
+
+/** The item (`chat-item` or `offer-item`) whose customer is `name`, once listed. */
+export async function findByName(session, testId, name, what = `${testId} ${name}`) {
+  return waitFor(what, async () => {
+    for (const candidate of await session.findAll(`[data-testid="${testId}"]`)) {
       const label = await candidate.findAll('[data-testid="chat-item-name"]');
       if (label[0] && (await label[0].text()) === name) return candidate;
     }
     return null;
   });
-  await item.click();
-  return item;
+}
+
+/** Names of the customers listed under `testId` right now. */
+export async function listedNames(session, testId) {
+  const names = [];
+  for (const item of await session.findAll(`[data-testid="${testId}"] [data-testid="chat-item-name"]`)) {
+    names.push(await item.text());
+  }
+  return names;
+}
+
+/** Clicks the first element matching `css`, waiting for it to exist. */
+export async function click(session, css) {
+  const element = await waitFor(`${css} to appear`, async () => (await session.findAll(css))[0]);
+  await element.click();
+  return element;
 }

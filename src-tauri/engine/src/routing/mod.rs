@@ -5,5 +5,5 @@
 mod core;
 pub mod model;
 
-pub use core::{next_deadline, step};
+pub use core::{Router, next_deadline, step};
 pub use model::*;

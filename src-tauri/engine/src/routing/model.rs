@@ -190,3 +190,38 @@ pub enum Decision {
         why: String,
     },
 }
+
+impl Default for Settings {
+    /// The SPEC defaults: 2 simultaneous chats, 5 minutes to accept.
+    fn default() -> Self {
+        Self {
+            simultaneous_chats: 2,
+            accept_timeout: 5 * 60 * 1000,
+        }
+    }
+}
+
+impl RoutingState {
+    /// An empty state (no operators, queues or chats).
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            operators: BTreeMap::new(),
+            queues: BTreeMap::new(),
+            chats: BTreeMap::new(),
+            next_arrival: 0,
+        }
+    }
+
+    /// Whether `operator_id` serves `queue_id`: listed among its users, or
+    /// holding one of its roles. Unknown ids are members of nothing.
+    pub fn is_member(&self, queue_id: &str, operator_id: &str) -> bool {
+        match (self.queues.get(queue_id), self.operators.get(operator_id)) {
+            (Some(queue), Some(operator)) => {
+                queue.users.contains(operator_id)
+                    || operator.roles.iter().any(|role| queue.roles.contains(role))
+            }
+            _ => false,
+        }
+    }
+}
