@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptOffer, launchApp, messageTexts, newWorkspaceDir, openChat, startSandbox, waitFor,
+  acceptOffer, click, launchApp, typeInto, messageTexts, newWorkspaceDir, openChat, startSandbox, waitFor,
 } from './lib/harness.mjs';
 
 test('a customer message appears in the panel and the reply reaches the customer', async () => {
@@ -18,10 +18,8 @@ test('a customer message appears in the panel and the reply reaches the customer
       (await messageTexts(session, 'inbound')).includes('Hello'));
 
     const reply = 'Hi Ann, how can I help you today?';
-    const [input] = await session.findAll('[data-testid="composer-input"]');
-    await input.type(reply);
-    const [send] = await session.findAll('[data-testid="send-button"]');
-    await send.click();
+    await typeInto(session, '[data-testid="composer-input"]', reply);
+    await click(session, '[data-testid="send-button"]');
 
     const sent = await waitFor('sendMessage in the sandbox', async () => {
       const all = await sandbox.sentMessages();
@@ -35,6 +33,7 @@ test('a customer message appears in the panel and the reply reaches the customer
       const bubbles = await session.findAll('[data-testid="message"][data-kind="outbound"]');
       return bubbles.length === 1 && (await bubbles[0].attribute('data-delivery')) === 'sent';
     });
+    const [input] = await session.findAll('[data-testid="composer-input"]');
     assert.equal(await input.property('value'), '', 'the composer is cleared after sending');
   } finally {
     await app.close();

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptOffer, click, findByName, launchApp, listedNames, messageTexts, newWorkspaceDir,
-  startSandbox, waitFor,
+  acceptOffer, click, findByName, openChat, launchApp, listedNames, messageTexts, newWorkspaceDir,
+  startSandbox, typeInto, waitFor,
 } from './lib/harness.mjs';
 
 async function withApp(name, body) {
@@ -39,7 +39,7 @@ test('at capacity the operator sees no third chat until completing one', async (
     });
     assert.deepEqual(await listedNames(session, 'offer-item'), [], 'no offer beyond capacity');
 
-    await findByName(session, 'chat-item', 'Ann').then((item) => item.click());
+    await openChat(session, 'Ann');
     await click(session, '[data-testid="complete-button"]');
     await findByName(session, 'offer-item', 'Cat', 'the waiting chat offered after completing one');
     assert.ok(!(await listedNames(session, 'chat-item')).includes('Ann'), 'the completed chat left my list');
@@ -48,16 +48,21 @@ test('at capacity the operator sees no third chat until completing one', async (
 
 test('the status switch stops and resumes offers', async () => {
   await withApp('status', async (session, sandbox) => {
-    const toggle = await click(session, '[data-testid="status-toggle"]');
-    await waitFor('status Inactive', async () => (await toggle.attribute('data-status')) === 'inactive');
+    const status = async () => {
+      const [toggle] = await session.findAll('[data-testid="status-toggle"]');
+      return toggle ? toggle.attribute('data-status') : null;
+    };
+    await waitFor('my status loaded as Active', async () => (await status()) === 'active');
+    await click(session, '[data-testid="status-toggle"]');
+    await waitFor('status Inactive', async () => (await status()) === 'inactive');
     await sandbox.writeAsCustomer(5101, 'Dan', 'hello?');
     await waitFor('Dan waiting', async () => {
       const [waiting] = await session.findAll('[data-testid="counter-waiting"]');
       return waiting && (await waiting.text()).includes('1');
     });
     assert.deepEqual(await listedNames(session, 'offer-item'), []);
-    await toggle.click();
-    await waitFor('status Active', async () => (await toggle.attribute('data-status')) === 'active');
+    await click(session, '[data-testid="status-toggle"]');
+    await waitFor('status Active', async () => (await status()) === 'active');
     await findByName(session, 'offer-item', 'Dan', 'the offer after switching back to Active');
   });
 });
@@ -67,8 +72,7 @@ test('why this chat, and a transfer to a new queue', async () => {
     // Create a queue in Chat settings.
     await click(session, '[data-testid="nav-settings"]');
     await click(session, '[data-testid="add-queue"]');
-    const [name] = await session.findAll('[data-testid="queue-name-input"]');
-    await name.type('Billing');
+    await typeInto(session, '[data-testid="queue-name-input"]', 'Billing');
     await click(session, '[data-testid="queue-apply"]');
     await waitFor('the Billing queue listed', async () => {
       for (const row of await session.findAll('[data-testid="queue-row"]')) {

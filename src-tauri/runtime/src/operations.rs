@@ -222,7 +222,7 @@ impl Runtime {
                     decided_at: r.decided_at,
                     kind: r.kind,
                     rule: r.rule.map(convert::rule),
-                    summary: r.summary,
+                    summary: with_names(&r.summary, &names),
                     candidates: r
                         .candidates
                         .into_iter()
@@ -235,7 +235,7 @@ impl Runtime {
                             last_assigned_at: c.last_assigned_at,
                         })
                         .collect(),
-                    tie_break: r.tie_break,
+                    tie_break: r.tie_break.map(|t| with_names(&t, &names)),
                 })
                 .collect(),
         })
@@ -263,4 +263,11 @@ impl Runtime {
         }
         Ok(chat_id.to_owned())
     }
+}
+
+/// The core names operators by id (it has no names); people read names.
+fn with_names(text: &str, names: &HashMap<String, String>) -> String {
+    names.iter().fold(text.to_owned(), |text, (id, name)| {
+        text.replace(id.as_str(), name)
+    })
 }

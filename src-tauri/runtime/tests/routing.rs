@@ -107,6 +107,11 @@ async fn a_new_chat_is_offered_and_accepting_makes_it_mine_with_a_reason() {
         (offered.state, offered.offered_to_me),
         (ChatState::Offered, true)
     );
+    let opened = desk.runtime.read_chat(&chat_id).await.unwrap();
+    assert!(
+        opened.chat.offered_to_me,
+        "reading an offer keeps it an offer"
+    );
     let refused = desk.runtime.send_reply(&chat_id, "hi").await.unwrap_err();
     assert_eq!(
         refused.code,
@@ -128,6 +133,11 @@ async fn a_new_chat_is_offered_and_accepting_makes_it_mine_with_a_reason() {
     assert_eq!(why.entries[0].rule, Some(RoutingRule::ToAll));
     assert_eq!(why.entries[0].candidates.len(), 1);
     assert_eq!(why.entries[0].candidates[0].operator_name, "Me");
+    let me = desk.runtime.my_status().await.unwrap().operator_id;
+    assert!(
+        why.entries.iter().all(|e| !e.summary.contains(&me)),
+        "summaries name people, not ids"
+    );
     let again = desk.runtime.accept_chat(&chat_id).await.unwrap_err();
     assert_eq!(again.code, ErrorCode::Conflict);
 }

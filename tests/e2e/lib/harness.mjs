@@ -133,29 +133,44 @@ export async function messageTexts(session, kind) {
 
 /** Opens the chat whose customer is `name` (waiting until it is listed). */
 export async function openChat(session, name) {
-  const item = await findByName(session, 'chat-item', name, `a chat from ${name} in my chats`);
-  await item.click();
-  return item;
+  return waitFor(`a chat from ${name} opened`, async () => {
+    const item = await itemByName(session, 'chat-item', name);
+    if (!item) return null;
+    await item.click();
+    return (await item.attribute('aria-current')) === 'true' && item;
+  });
 }
 
-/** Waits for an offer from `name`, clicks Accept and waits until it is my chat. */
+/** Waits for an offer from `name`, clicks Accept and waits until it is my chat.
+ *  React may replace list nodes between two WebDriver calls, so every lookup
+ *  and click happens inside the polling loop (a stale node is just retried). */
 export async function acceptOffer(session, name) {
-  const offer = await findByName(session, 'offer-item', name, `an offer from ${name}`);
-  const [accept] = await offer.findAll('[data-testid="accept-button"]');
-  if (!accept) throw new Error(`the offer from ${name} has no Accept button`);
-  await accept.click();
+  let clickedAt = 0;
+  await waitFor(`${name}'s offer accepted`, async () => {
+    if (await itemByName(session, 'chat-item', name)) return true;
+    if (Date.now() - clickedAt < 3000) return false; // give the first click time to land
+    const offer = await itemByName(session, 'offer-item', name);
+    const [accept] = offer ? await offer.findAll('[data-testid="accept-button"]') : [];
+    if (!accept) return false;
+    await accept.click();
+    clickedAt = Date.now();
+    return false;
+  });
   return openChat(session, name);
+}
+
+/** The first `[data-testid=testId]` item whose customer is `name`, or null. */
+export async function itemByName(session, testId, name) {
+  for (const candidate of await session.findAll(`[data-testid="${testId}"]`)) {
+    const label = await candidate.findAll('[data-testid="chat-item-name"]');
+    if (label[0] && (await label[0].text()) === name) return candidate;
+  }
+  return null;
 }
 
 /** The item (`chat-item` or `offer-item`) whose customer is `name`, once listed. */
 export async function findByName(session, testId, name, what = `${testId} ${name}`) {
-  return waitFor(what, async () => {
-    for (const candidate of await session.findAll(`[data-testid="${testId}"]`)) {
-      const label = await candidate.findAll('[data-testid="chat-item-name"]');
-      if (label[0] && (await label[0].text()) === name) return candidate;
-    }
-    return null;
-  });
+  return waitFor(what, () => itemByName(session, testId, name));
 }
 
 /** Names of the customers listed under `testId` right now. */
@@ -169,7 +184,20 @@ export async function listedNames(session, testId) {
 
 /** Clicks the first element matching `css`, waiting for it to exist. */
 export async function click(session, css) {
-  const element = await waitFor(`${css} to appear`, async () => (await session.findAll(css))[0]);
-  await element.click();
-  return element;
+  return waitFor(`${css} to be clicked`, async () => {
+    const [element] = await session.findAll(css);
+    if (!element) return null;
+    await element.click();
+    return element;
+  });
+}
+
+/** Types `text` into the first element matching `css`, once it exists. */
+export async function typeInto(session, css, text) {
+  return waitFor(`${css} to take the text`, async () => {
+    const [element] = await session.findAll(css);
+    if (!element) return null;
+    await element.type(text);
+    return element;
+  });
 }

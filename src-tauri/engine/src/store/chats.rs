@@ -105,8 +105,9 @@ impl Store {
 
     pub async fn chat(&self, chat_id: &str) -> Result<Chat, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{CHAT_SUMMARY} WHERE c.id = ?"
+            "{CHAT_SUMMARY} WHERE c.id = ?2"
         )))
+        .bind(&self.local_user.id)
         .bind(chat_id)
         .fetch_optional(&self.pool)
         .await?
