@@ -3,11 +3,10 @@
 //! as the runtime does. Baseline in the same run: the same events stepped
 //! without persisting. Run with `cargo xtask bench routing`.
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
 use switchboard_engine::domain::{InboundMessage, Provider, RoutingRule};
-use switchboard_engine::routing::{Decision, Event, RoutingState, step};
+use switchboard_engine::routing::{Event, RoutingState, step, touched};
 use switchboard_engine::store::{RoutingChanges, Store};
 
 const OPERATORS: usize = 1_000;
@@ -86,32 +85,7 @@ async fn bench() {
     for (i, event) in events.iter().enumerate() {
         let now = NOW + i as i64;
         let decisions = step(&mut live, event.clone(), now);
-        let mut chats = BTreeSet::new();
-        let mut operators = BTreeSet::new();
-        for d in &decisions {
-            match d {
-                Decision::Offer { chat_id, .. }
-                | Decision::WithdrawOffer { chat_id, .. }
-                | Decision::Complete { chat_id, .. }
-                | Decision::Wait { chat_id, .. } => {
-                    chats.insert(chat_id.clone());
-                }
-                Decision::Assign {
-                    chat_id,
-                    operator_id,
-                    ..
-                }
-                | Decision::SetInactive {
-                    chat_id,
-                    operator_id,
-                    ..
-                } => {
-                    chats.insert(chat_id.clone());
-                    operators.insert(operator_id.clone());
-                }
-                Decision::Refuse { .. } => {}
-            }
-        }
+        let (chats, operators) = touched(event, &decisions);
         persisted_decisions += decisions.len();
         let changes = RoutingChanges {
             chats,

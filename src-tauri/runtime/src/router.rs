@@ -3,13 +3,12 @@
 //! persisted in one transaction before anyone is told. Timers come from
 //! `next_deadline` and the injected clock.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_engine::clock::Clock;
 use switchboard_engine::domain::Id;
-use switchboard_engine::routing::{Decision, Event, Router as Core, RoutingState};
+use switchboard_engine::routing::{Decision, Event, Router as Core, RoutingState, touched};
 use switchboard_engine::store::{RoutingChanges, Store};
 use switchboard_ipc::{ErrorCode, IpcError};
 use tokio::sync::{Mutex, Notify, broadcast};
@@ -57,17 +56,14 @@ impl Router {
     ) -> Result<Vec<Decision>, IpcError> {
         let mut core = self.core.lock().await;
         let now = self.clock.now();
-        let (mut chats, mut operators) = touched_by_event(&event);
-        let decisions = core.step(event, now);
+        let decisions = core.step(event.clone(), now);
         if let Some(Decision::Refuse { why }) = decisions
             .iter()
             .find(|d| matches!(d, Decision::Refuse { .. }))
         {
             return Err(IpcError::new(ErrorCode::Conflict, why.clone()));
         }
-        for decision in &decisions {
-            touched_by_decision(decision, &mut chats, &mut operators);
-        }
+        let (mut chats, operators) = touched(&event, &decisions);
         for (chat_id, _) in &system_lines {
             chats.insert(chat_id.clone());
         }
@@ -156,71 +152,6 @@ async fn sleep_or_forever(wait: Option<Duration>) {
     match wait {
         Some(wait) => tokio::time::sleep(wait).await,
         None => std::future::pending().await,
-    }
-}
-
-fn touched_by_event(event: &Event) -> (BTreeSet<Id>, BTreeSet<Id>) {
-    let mut chats = BTreeSet::new();
-    let mut operators = BTreeSet::new();
-    match event {
-        Event::ChatArrived { chat_id, .. }
-        | Event::MessageRecorded { chat_id, .. }
-        | Event::ChatCompleted { chat_id, .. } => {
-            chats.insert(chat_id.clone());
-        }
-        Event::ChatAccepted {
-            chat_id,
-            operator_id,
-        }
-        | Event::ChatDeclined {
-            chat_id,
-            operator_id,
-        } => {
-            chats.insert(chat_id.clone());
-            operators.insert(operator_id.clone());
-        }
-        Event::TransferredToOperator { chat_id, from, to } => {
-            chats.insert(chat_id.clone());
-            operators.extend([from.clone(), to.clone()]);
-        }
-        Event::TransferredToQueue { chat_id, from, .. } => {
-            chats.insert(chat_id.clone());
-            operators.insert(from.clone());
-        }
-        Event::OperatorStatusChanged { operator_id, .. } => {
-            operators.insert(operator_id.clone());
-        }
-        Event::ConfigChanged | Event::TimerFired => {}
-    }
-    (chats, operators)
-}
-
-fn touched_by_decision(
-    decision: &Decision,
-    chats: &mut BTreeSet<Id>,
-    operators: &mut BTreeSet<Id>,
-) {
-    match decision {
-        Decision::Offer { chat_id, .. }
-        | Decision::WithdrawOffer { chat_id, .. }
-        | Decision::Complete { chat_id, .. }
-        | Decision::Wait { chat_id, .. } => {
-            chats.insert(chat_id.clone());
-        }
-        Decision::Assign {
-            chat_id,
-            operator_id,
-            ..
-        }
-        | Decision::SetInactive {
-            chat_id,
-            operator_id,
-            ..
-        } => {
-            chats.insert(chat_id.clone());
-            operators.insert(operator_id.clone());
-        }
-        Decision::Refuse { .. } => {}
     }
 }
 

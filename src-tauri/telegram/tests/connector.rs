@@ -1,11 +1,13 @@
 //! The Telegram connector against the sandbox and a real SQLite file.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_engine::clock::{Clock, ManualClock};
 use switchboard_engine::domain::{Channel, ChannelHealth, Delivery, MessageKind, Provider};
-use switchboard_engine::store::Store;
+use switchboard_engine::routing::{Event, Router};
+use switchboard_engine::store::{RoutingChanges, Store};
 use switchboard_sandbox::{CustomerMessage, Fault, Sandbox, SandboxConfig};
 use switchboard_telegram::{BotApi, ChannelContext};
 use tokio::sync::{Notify, broadcast, watch};
@@ -96,8 +98,8 @@ impl Fixture {
 
     async fn inbound_texts(&self) -> Vec<String> {
         let mut texts = Vec::new();
-        for chat in self.store.list_chats().await.unwrap() {
-            for m in self.store.messages(&chat.id).await.unwrap() {
+        for chat_id in self.store.load_routing_state().await.unwrap().chats.keys() {
+            for m in self.store.messages(chat_id).await.unwrap() {
                 if m.kind == MessageKind::Inbound {
                     texts.push(m.text);
                 }
@@ -106,10 +108,40 @@ impl Fixture {
         texts
     }
 
+    /// The one chat there is, routed to and accepted by the local operator
+    /// through the real routing core, so replies are allowed.
     async fn only_chat_id(&self) -> String {
-        let chats = self.store.list_chats().await.unwrap();
-        assert_eq!(chats.len(), 1);
-        chats[0].id.clone()
+        let state = self.store.load_routing_state().await.unwrap();
+        assert_eq!(state.chats.len(), 1);
+        let chat_id = state.chats.keys().next().unwrap().clone();
+        let me = self.store.local_user().id.clone();
+        let mut core = Router::new(state);
+        let now = self.clock.now();
+        let mut decisions = core.step(
+            Event::ChatArrived {
+                chat_id: chat_id.clone(),
+                queue_id: self.channel.queue_id.clone(),
+            },
+            now,
+        );
+        decisions.extend(core.step(
+            Event::ChatAccepted {
+                chat_id: chat_id.clone(),
+                operator_id: me.clone(),
+            },
+            now,
+        ));
+        let changes = RoutingChanges {
+            chats: BTreeSet::from([chat_id.clone()]),
+            operators: BTreeSet::from([me]),
+            decisions: &decisions,
+            system_lines: Vec::new(),
+        };
+        self.store
+            .persist_routing(core.state(), &changes, now)
+            .await
+            .unwrap();
+        chat_id
     }
 }
 
@@ -153,7 +185,7 @@ async fn customer_messages_are_stored_once_across_a_restart() {
     fx.customer_writes(42, "three");
     running.next_change().await;
     assert_eq!(fx.inbound_texts().await, ["one", "two", "three"]);
-    assert_eq!(fx.store.list_chats().await.unwrap().len(), 1);
+    assert_eq!(fx.store.load_routing_state().await.unwrap().chats.len(), 1);
     running.stop().await;
 }
 

@@ -4,6 +4,8 @@
 
 mod core;
 pub mod model;
+mod touched;
 
 pub use core::{Router, next_deadline, step};
 pub use model::*;
+pub use touched::touched;
