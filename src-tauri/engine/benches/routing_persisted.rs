@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use switchboard_engine::domain::{InboundMessage, Provider, RoutingRule};
-use switchboard_engine::routing::{Event, RoutingState, step, touched};
+use switchboard_engine::routing::{Event, Router, RoutingState, touched};
 use switchboard_engine::store::{RoutingChanges, Store};
 
 const OPERATORS: usize = 1_000;
@@ -70,21 +70,22 @@ async fn bench() {
     let state = store.load_routing_state().await.unwrap();
     let events = workload(&state, &chat_ids, &queue_ids);
 
-    // Baseline: the pure core alone, same events, same starting state.
-    let mut pure_state = state.clone();
+    // Baseline: the pure core alone (as the runtime holds it, with its
+    // lookups kept), same events, same starting state.
+    let mut pure_core = Router::new(state.clone());
     let started = Instant::now();
     let mut pure_decisions = 0;
     for (i, event) in events.iter().enumerate() {
-        pure_decisions += step(&mut pure_state, event.clone(), NOW + i as i64).len();
+        pure_decisions += pure_core.step(event.clone(), NOW + i as i64).len();
     }
     let pure = started.elapsed().as_secs_f64();
 
-    let mut live = state;
+    let mut live = Router::new(state);
     let started = Instant::now();
     let mut persisted_decisions = 0;
     for (i, event) in events.iter().enumerate() {
         let now = NOW + i as i64;
-        let decisions = step(&mut live, event.clone(), now);
+        let decisions = live.step(event.clone(), now);
         let (chats, operators) = touched(event, &decisions);
         persisted_decisions += decisions.len();
         let changes = RoutingChanges {
@@ -93,7 +94,10 @@ async fn bench() {
             decisions: &decisions,
             system_lines: Vec::new(),
         };
-        store.persist_routing(&live, &changes, now).await.unwrap();
+        store
+            .persist_routing(live.state(), &changes, now)
+            .await
+            .unwrap();
     }
     let persisted = started.elapsed().as_secs_f64();
 
@@ -120,32 +124,33 @@ async fn bench() {
 /// Chats arrive in queues round-robin; every offered chat is then accepted by
 /// an operator holding its offer, and every second accepted chat completed.
 fn workload(state: &RoutingState, chat_ids: &[String], queue_ids: &[String]) -> Vec<Event> {
-    let mut sim = state.clone();
+    let mut sim = Router::new(state.clone());
     let mut events = Vec::new();
     for (i, chat_id) in chat_ids.iter().enumerate() {
         let arrive = Event::ChatArrived {
             chat_id: chat_id.clone(),
             queue_id: queue_ids[i % queue_ids.len()].clone(),
         };
-        step(&mut sim, arrive.clone(), NOW);
+        sim.step(arrive.clone(), NOW);
         events.push(arrive);
-        if let Some(op) = sim
+        let holder = sim
+            .state()
             .chats
             .get(chat_id)
-            .and_then(|c| c.offered_to.iter().next().cloned())
-        {
+            .and_then(|c| c.offered_to.iter().next().cloned());
+        if let Some(op) = holder {
             let accept = Event::ChatAccepted {
                 chat_id: chat_id.clone(),
                 operator_id: op,
             };
-            step(&mut sim, accept.clone(), NOW);
+            sim.step(accept.clone(), NOW);
             events.push(accept);
             if i % 2 == 0 {
                 let complete = Event::ChatCompleted {
                     chat_id: chat_id.clone(),
                     by: None,
                 };
-                step(&mut sim, complete.clone(), NOW);
+                sim.step(complete.clone(), NOW);
                 events.push(complete);
             }
         }

@@ -18,7 +18,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::clock::Millis;
 use crate::domain::{Id, LocalUser, new_id};
@@ -52,6 +54,12 @@ impl Store {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL survives any crash of the app (a killed
+            // process loses nothing committed); only a power cut or OS crash
+            // may roll back the newest transactions — and then the Telegram
+            // offset rolls back with the messages it confirmed, so they are
+            // fetched again rather than lost. FULL costs an fsync per commit.
+            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::Store;
 use crate::clock::Millis;
@@ -171,9 +171,18 @@ impl Store {
         now: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let mut offers = Vec::new();
         for chat_id in &changes.chats {
-            write_chat(&mut tx, chat_id, state.chats.get(chat_id), now).await?;
+            if let Some(chat) = state.chats.get(chat_id) {
+                write_chat(&mut tx, chat_id, chat, now).await?;
+                offers.extend(
+                    chat.offered_to
+                        .iter()
+                        .map(|op| (chat_id, op, chat.offered_at.unwrap_or(now))),
+                );
+            }
         }
+        replace_offers(&mut tx, &changes.chats, &offers).await?;
         for operator_id in &changes.operators {
             if let Some(op) = state.operators.get(operator_id) {
                 sqlx::query("UPDATE users SET status = ?, last_assigned_at = ? WHERE id = ?")
@@ -184,10 +193,16 @@ impl Store {
                     .await?;
             }
         }
-        let names = user_names(&mut tx).await?;
+        let mut rows = Vec::with_capacity(changes.decisions.len());
         for decision in changes.decisions {
-            record_decision(&mut tx, decision, &names, now).await?;
+            if let Some((row, line)) = decision_row(&mut tx, decision).await? {
+                if let Some(line) = line {
+                    system_line(&mut tx, row.chat_id, &line, now).await?;
+                }
+                rows.push(row);
+            }
         }
+        insert_decisions(&mut tx, &rows, now).await?;
         for (chat_id, text) in &changes.system_lines {
             system_line(&mut tx, chat_id, text, now).await?;
         }
@@ -259,12 +274,9 @@ pub(super) fn status_str(status: OperatorStatus) -> &'static str {
 async fn write_chat(
     tx: &mut Transaction<'_, Sqlite>,
     chat_id: &str,
-    chat: Option<&RoutedChat>,
+    chat: &RoutedChat,
     now: Millis,
 ) -> Result<(), StoreError> {
-    let Some(chat) = chat else {
-        return Ok(());
-    };
     let state = match chat.state {
         RoutedState::Queued => "queued",
         RoutedState::Offered => "offered",
@@ -287,30 +299,45 @@ async fn write_chat(
     .bind(chat_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM chat_offers WHERE chat_id = ?")
-        .bind(chat_id)
-        .execute(&mut **tx)
-        .await?;
-    for operator in &chat.offered_to {
-        sqlx::query("INSERT INTO chat_offers (chat_id, user_id, offered_at) VALUES (?, ?, ?)")
-            .bind(chat_id)
-            .bind(operator)
-            .bind(chat.offered_at.unwrap_or(now))
-            .execute(&mut **tx)
-            .await?;
+    Ok(())
+}
+
+/// Rows per multi-row statement (SQLite allows 32,766 bound values).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// The touched chats' offers become exactly `offers`: two statements, not
+/// one per operator (a `to_all` offer can reach a whole team).
+async fn replace_offers(
+    tx: &mut Transaction<'_, Sqlite>,
+    chats: &BTreeSet<Id>,
+    offers: &[(&Id, &Id, Millis)],
+) -> Result<(), StoreError> {
+    let chats: Vec<&Id> = chats.iter().collect();
+    for batch in chats.chunks(ROWS_PER_STATEMENT) {
+        let mut delete = QueryBuilder::<Sqlite>::new("DELETE FROM chat_offers WHERE chat_id IN (");
+        let mut ids = delete.separated(", ");
+        for id in batch {
+            ids.push_bind(*id);
+        }
+        delete.push(")").build().execute(&mut **tx).await?;
+    }
+    for batch in offers.chunks(ROWS_PER_STATEMENT) {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO chat_offers (chat_id, user_id, offered_at) ");
+        insert.push_values(batch, |mut row, (chat, user, at)| {
+            row.push_bind(*chat).push_bind(*user).push_bind(*at);
+        });
+        insert.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-async fn user_names(
-    tx: &mut Transaction<'_, Sqlite>,
-) -> Result<HashMap<String, String>, StoreError> {
-    let rows = sqlx::query("SELECT id, name FROM users")
-        .fetch_all(&mut **tx)
+async fn user_name(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<String, StoreError> {
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
         .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
-        .collect()
+    Ok(name.unwrap_or_else(|| "an operator".into()))
 }
 
 fn candidates_json(why: &Why) -> String {
@@ -325,23 +352,16 @@ fn candidates_json(why: &Why) -> String {
     serde_json::Value::from(list).to_string()
 }
 
-async fn record_decision(
+/// One `routing_decisions` row, and the system line the decision adds to the chat.
+async fn decision_row<'d>(
     tx: &mut Transaction<'_, Sqlite>,
-    decision: &Decision,
-    names: &HashMap<String, String>,
-    now: Millis,
-) -> Result<(), StoreError> {
-    let name = |id: &str| {
-        names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| "an operator".into())
-    };
+    decision: &'d Decision,
+) -> Result<Option<(DecisionRow<'d>, Option<String>)>, StoreError> {
     let (chat_id, kind, why, chosen, summary, line): (
-        &str,
-        &str,
-        Option<&Why>,
-        Option<&str>,
+        &'d str,
+        &'static str,
+        Option<&'d Why>,
+        Option<&'d str>,
         String,
         Option<String>,
     ) = match decision {
@@ -358,7 +378,10 @@ async fn record_decision(
             Some(why),
             Some(operator_id),
             why.summary.clone(),
-            Some(format!("Chat assigned to {}", name(operator_id))),
+            Some(format!(
+                "Chat assigned to {}",
+                user_name(tx, operator_id).await?
+            )),
         ),
         Decision::WithdrawOffer {
             chat_id,
@@ -384,7 +407,7 @@ async fn record_decision(
             why.clone(),
             Some(format!(
                 "{} did not accept the chat in time and is now Inactive",
-                name(operator_id)
+                user_name(tx, operator_id).await?
             )),
         ),
         Decision::Complete { chat_id, why } => (
@@ -396,25 +419,47 @@ async fn record_decision(
             Some(format!("Chat completed: {why}")),
         ),
         Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why.clone(), None),
-        Decision::Refuse { .. } => return Ok(()),
+        Decision::Refuse { .. } => return Ok(None),
     };
-    sqlx::query(
-        "INSERT INTO routing_decisions (id, chat_id, decided_at, kind, rule, candidates, chosen_user_id, reason, tie_break)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(new_id())
-    .bind(chat_id)
-    .bind(now)
-    .bind(kind)
-    .bind(why.map(|w| w.rule.as_str()))
-    .bind(why.map(candidates_json).unwrap_or_else(|| "[]".into()))
-    .bind(chosen)
-    .bind(summary)
-    .bind(why.and_then(|w| w.tie_break.clone()))
-    .execute(&mut **tx)
-    .await?;
-    if let Some(line) = line {
-        system_line(tx, chat_id, &line, now).await?;
+    let row = DecisionRow {
+        chat_id,
+        kind,
+        why,
+        chosen,
+        summary,
+    };
+    Ok(Some((row, line)))
+}
+
+struct DecisionRow<'d> {
+    chat_id: &'d str,
+    kind: &'static str,
+    why: Option<&'d Why>,
+    chosen: Option<&'d str>,
+    summary: String,
+}
+
+async fn insert_decisions(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[DecisionRow<'_>],
+    now: Millis,
+) -> Result<(), StoreError> {
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO routing_decisions (id, chat_id, decided_at, kind, rule, candidates, chosen_user_id, reason, tie_break) ",
+        );
+        insert.push_values(batch, |mut row, d| {
+            row.push_bind(new_id())
+                .push_bind(d.chat_id)
+                .push_bind(now)
+                .push_bind(d.kind)
+                .push_bind(d.why.map(|w| w.rule.as_str()))
+                .push_bind(d.why.map(candidates_json).unwrap_or_else(|| "[]".into()))
+                .push_bind(d.chosen)
+                .push_bind(d.summary.as_str())
+                .push_bind(d.why.and_then(|w| w.tie_break.as_deref()));
+        });
+        insert.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
