@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use switchboard_ipc::{
-    ChannelView, ChatDetail, ChatSummary, IpcError, MessageView, MyStatus, NewQueue,
-    OperatorStatus, OperatorView, QueueView, RoutingExplanation,
+    ChannelView, ChatDetail, ChatSummary, IpcError, MemberKind, MessageView, MyStatus, NewQueue,
+    OperatorStatus, OperatorView, QueueView, RoleView, RoutingExplanation, WorkspaceSettings,
 };
 use switchboard_runtime::Runtime;
 
@@ -120,4 +120,66 @@ pub async fn explain_routing(
     chat_id: String,
 ) -> Result<RoutingExplanation, IpcError> {
     state.runtime()?.explain_routing(&chat_id).await
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_>) -> Result<WorkspaceSettings, IpcError> {
+    state.runtime()?.get_settings().await
+}
+
+#[tauri::command]
+pub async fn update_settings(
+    state: State<'_>,
+    settings: WorkspaceSettings,
+) -> Result<WorkspaceSettings, IpcError> {
+    state.runtime()?.update_settings(settings).await
+}
+
+#[tauri::command]
+pub async fn list_roles(state: State<'_>) -> Result<Vec<RoleView>, IpcError> {
+    state.runtime()?.list_roles().await
+}
+
+#[tauri::command]
+pub async fn create_role(state: State<'_>, name: String) -> Result<RoleView, IpcError> {
+    state.runtime()?.create_role(&name).await
+}
+
+#[tauri::command]
+pub async fn set_role_member(
+    state: State<'_>,
+    role_id: String,
+    user_id: String,
+    member: bool,
+) -> Result<RoleView, IpcError> {
+    state
+        .runtime()?
+        .set_role_member(&role_id, &user_id, member)
+        .await
+}
+
+#[tauri::command]
+pub async fn add_queue_member(
+    state: State<'_>,
+    queue_id: String,
+    kind: MemberKind,
+    member_id: String,
+) -> Result<QueueView, IpcError> {
+    state
+        .runtime()?
+        .add_queue_member(&queue_id, kind, &member_id)
+        .await
+}
+
+#[tauri::command]
+pub async fn remove_queue_member(
+    state: State<'_>,
+    queue_id: String,
+    kind: MemberKind,
+    member_id: String,
+) -> Result<QueueView, IpcError> {
+    state
+        .runtime()?
+        .remove_queue_member(&queue_id, kind, &member_id)
+        .await
 }

@@ -41,6 +41,13 @@ fn main() {
             commands::create_queue,
             commands::list_operators,
             commands::explain_routing,
+            commands::get_settings,
+            commands::update_settings,
+            commands::list_roles,
+            commands::create_role,
+            commands::set_role_member,
+            commands::add_queue_member,
+            commands::remove_queue_member,
         ])
         .setup(|app| {
             let data_dir = config::data_dir(app.handle())?;

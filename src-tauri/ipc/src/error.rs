@@ -13,6 +13,8 @@ pub enum ErrorCode {
     Conflict,
     /// The local database failed.
     Storage,
+    /// The person lacks the permission (e.g. `CanManageChats`).
+    Forbidden,
     /// The OS keychain is unavailable or refused access.
     Keychain,
     /// Anything else; `message` still says what happened.

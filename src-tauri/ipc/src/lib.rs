@@ -153,6 +153,41 @@ pub struct QueueView {
     pub completion_timeout_min: Option<u32>,
     /// Operators serving the queue (directly or through a role).
     pub operator_names: Vec<String>,
+    /// How the queue's operators are given: users and roles.
+    pub members: Vec<QueueMember>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberKind {
+    User,
+    Role,
+}
+
+/// An operator of a queue, given as a user or as a role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct QueueMember {
+    pub kind: MemberKind,
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RoleView {
+    pub id: String,
+    pub name: String,
+    /// Users holding the role.
+    pub user_names: Vec<String>,
+    pub user_ids: Vec<String>,
+}
+
+/// Workspace settings an admin edits in Chat settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WorkspaceSettings {
+    /// `SimultaneousChats`: max active chats per operator (1–50).
+    pub simultaneous_chats: u32,
+    /// `OperatorAcceptChatTimeout` in minutes (1–120).
+    pub accept_timeout_min: u32,
 }
 
 /// Arguments of `create_queue`.
@@ -240,6 +275,10 @@ pub fn typescript_bindings() -> String {
         CandidateRow::decl(&cfg),
         RoutingEntry::decl(&cfg),
         RoutingExplanation::decl(&cfg),
+        MemberKind::decl(&cfg),
+        QueueMember::decl(&cfg),
+        RoleView::decl(&cfg),
+        WorkspaceSettings::decl(&cfg),
     ];
     let mut out =
         String::from("// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n");

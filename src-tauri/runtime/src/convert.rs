@@ -88,12 +88,36 @@ pub fn status(status: switchboard_engine::routing::OperatorStatus) -> ipc::Opera
     }
 }
 
-pub fn queue_view(q: &switchboard_engine::store::QueueRow) -> ipc::QueueView {
+pub fn queue_view(
+    q: &switchboard_engine::store::QueueRow,
+    members: &[switchboard_engine::store::QueueMemberRow],
+) -> ipc::QueueView {
+    use switchboard_engine::store::MemberKind;
     ipc::QueueView {
         id: q.id.clone(),
         name: q.name.clone(),
         rule: rule(q.rule),
         completion_timeout_min: q.completion_timeout_min,
         operator_names: q.operator_names.clone(),
+        members: members
+            .iter()
+            .map(|m| ipc::QueueMember {
+                kind: match m.kind {
+                    MemberKind::User => ipc::MemberKind::User,
+                    MemberKind::Role => ipc::MemberKind::Role,
+                },
+                id: m.id.clone(),
+                name: m.name.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn role_view(r: &switchboard_engine::store::RoleRow) -> ipc::RoleView {
+    ipc::RoleView {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        user_names: r.users.iter().map(|(_, name)| name.clone()).collect(),
+        user_ids: r.users.iter().map(|(id, _)| id.clone()).collect(),
     }
 }

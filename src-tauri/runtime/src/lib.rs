@@ -2,6 +2,7 @@
 //! the connectors and the keychain. The Tauri shell only wraps these calls in
 //! commands; tests drive the very same API headless.
 
+mod admin;
 mod channels;
 mod convert;
 mod errors;

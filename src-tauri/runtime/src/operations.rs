@@ -172,10 +172,16 @@ impl Runtime {
 
     pub async fn list_queues(&self) -> Result<Vec<QueueView>, IpcError> {
         let queues = self.store.list_queues().await.map_err(to_ipc)?;
-        Ok(queues.iter().map(convert::queue_view).collect())
+        let mut views = Vec::with_capacity(queues.len());
+        for queue in &queues {
+            let members = self.store.queue_members(&queue.id).await.map_err(to_ipc)?;
+            views.push(convert::queue_view(queue, &members));
+        }
+        Ok(views)
     }
 
     pub async fn create_queue(&self, queue: NewQueue) -> Result<QueueView, IpcError> {
+        self.require_admin().await?;
         let rule = match queue.rule {
             switchboard_ipc::RoutingRule::ToAll => RoutingRule::ToAll,
             switchboard_ipc::RoutingRule::Freest => RoutingRule::Freest,
@@ -186,7 +192,7 @@ impl Runtime {
             .await
             .map_err(to_ipc)?;
         self.reload_routing_config().await?;
-        Ok(convert::queue_view(&created))
+        self.queue_view(&created.id).await
     }
 
     pub async fn list_operators(&self) -> Result<Vec<OperatorView>, IpcError> {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use switchboard_engine::clock::SystemClock;
 use switchboard_engine::secrets::MemorySecrets;
-use switchboard_ipc::{ChatState, ErrorCode, NewQueue, OperatorStatus, RoutingRule};
+use switchboard_ipc::{
+    ChatState, ErrorCode, MemberKind, NewQueue, OperatorStatus, RoutingRule, WorkspaceSettings,
+};
 use switchboard_runtime::{Runtime, RuntimeConfig, SeedTelegramBot};
 use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
 
@@ -265,4 +267,105 @@ async fn queue_input_is_validated_with_sentences() {
         (queues[0].name.as_str(), queues[0].rule),
         ("All operators", RoutingRule::ToAll)
     );
+}
+
+#[tokio::test]
+async fn raising_simultaneous_chats_routes_a_waiting_chat_at_once() {
+    let desk = Desk::open().await;
+    for (id, name) in [(1, "Ann"), (2, "Bob")] {
+        desk.customer_writes(id, name, "hi");
+        let chat = desk.listed(name).await;
+        desk.runtime.accept_chat(&chat).await.unwrap();
+    }
+    desk.customer_writes(3, "Cid", "me too");
+    desk.waiting(1).await;
+    let bad = desk
+        .runtime
+        .update_settings(WorkspaceSettings {
+            simultaneous_chats: 0,
+            accept_timeout_min: 5,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (bad.code, bad.message.as_str()),
+        (
+            ErrorCode::InvalidInput,
+            "Simultaneous chats must be between 1 and 50."
+        )
+    );
+    let saved = desk
+        .runtime
+        .update_settings(WorkspaceSettings {
+            simultaneous_chats: 3,
+            accept_timeout_min: 7,
+        })
+        .await
+        .unwrap();
+    assert_eq!((saved.simultaneous_chats, saved.accept_timeout_min), (3, 7));
+    let listed = desk.runtime.list_chats().await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.contact_name == "Cid" && c.offered_to_me),
+        "{listed:?}"
+    );
+    assert_eq!(desk.runtime.my_status().await.unwrap().capacity, 3);
+}
+
+#[tokio::test]
+async fn a_queue_served_through_a_role_reaches_the_roles_members() {
+    let desk = Desk::open().await;
+    let me = desk.runtime.my_status().await.unwrap().operator_id;
+    let billing = desk
+        .runtime
+        .create_queue(NewQueue {
+            name: "Billing".into(),
+            rule: RoutingRule::ToAll,
+            completion_timeout_min: None,
+        })
+        .await
+        .unwrap();
+    let billing = desk
+        .runtime
+        .remove_queue_member(&billing.id, MemberKind::User, &me)
+        .await
+        .unwrap();
+    assert!(billing.members.is_empty() && billing.operator_names.is_empty());
+    let role = desk.runtime.create_role("Billing team").await.unwrap();
+    let duplicate = desk
+        .runtime
+        .create_role(" billing TEAM ")
+        .await
+        .unwrap_err();
+    assert_eq!(duplicate.code, ErrorCode::InvalidInput);
+    let billing = desk
+        .runtime
+        .add_queue_member(&billing.id, MemberKind::Role, &role.id)
+        .await
+        .unwrap();
+    assert_eq!(billing.members.len(), 1);
+    assert!(
+        billing.operator_names.is_empty(),
+        "nobody holds the role yet"
+    );
+    let role = desk
+        .runtime
+        .set_role_member(&role.id, &me, true)
+        .await
+        .unwrap();
+    assert_eq!(role.user_names, ["Me"]);
+    let queues = desk.runtime.list_queues().await.unwrap();
+    let billing = queues.iter().find(|q| q.name == "Billing").unwrap();
+    assert_eq!(billing.operator_names, ["Me"], "served through the role");
+    let missing = desk
+        .runtime
+        .add_queue_member(
+            &billing.id,
+            MemberKind::Role,
+            "00000000-0000-0000-0000-000000000000",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code, ErrorCode::NotFound);
 }

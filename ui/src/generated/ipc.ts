@@ -2,7 +2,7 @@
 
 export const CHATS_CHANGED_EVENT = "chats-changed";
 
-export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "storage" | "keychain" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "storage" | "forbidden" | "keychain" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, details: string | null, };
 
@@ -90,7 +90,11 @@ completion_timeout_min: number | null,
 /**
  * Operators serving the queue (directly or through a role).
  */
-operator_names: Array<string>, };
+operator_names: Array<string>, 
+/**
+ * How the queue's operators are given: users and roles.
+ */
+members: Array<QueueMember>, };
 
 export type NewQueue = { name: string, rule: RoutingRule, completion_timeout_min: number | null, };
 
@@ -109,3 +113,23 @@ export type RoutingEntry = { decided_at: number,
 kind: string, rule: RoutingRule | null, summary: string, candidates: Array<CandidateRow>, tie_break: string | null, };
 
 export type RoutingExplanation = { chat_id: string, entries: Array<RoutingEntry>, };
+
+export type MemberKind = "user" | "role";
+
+export type QueueMember = { kind: MemberKind, id: string, name: string, };
+
+export type RoleView = { id: string, name: string, 
+/**
+ * Users holding the role.
+ */
+user_names: Array<string>, user_ids: Array<string>, };
+
+export type WorkspaceSettings = { 
+/**
+ * `SimultaneousChats`: max active chats per operator (1–50).
+ */
+simultaneous_chats: number, 
+/**
+ * `OperatorAcceptChatTimeout` in minutes (1–120).
+ */
+accept_timeout_min: number, };

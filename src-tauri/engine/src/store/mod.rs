@@ -5,12 +5,16 @@
 //! the provider cursor that confirms them; a chat with its routing decision)
 //! happens in one transaction here, never across calls.
 
+mod admin;
 mod channels;
 mod chats;
 mod outbox;
 mod queues;
 mod routing;
 
+pub use admin::{
+    ACCEPT_TIMEOUT_MIN_RANGE, MemberKind, QueueMemberRow, RoleRow, SIMULTANEOUS_CHATS_RANGE,
+};
 pub use queues::{ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow};
 pub use routing::{RoutingChanges, RoutingRecord};
 
