@@ -11,13 +11,16 @@ import {
   type ChatsChanged,
   type ErrorCode,
   type IpcError,
+  type MemberKind,
   type MessageView,
   type MyStatus,
   type NewQueue,
   type OperatorStatus,
   type OperatorView,
   type QueueView,
+  type RoleView,
   type RoutingExplanation,
+  type WorkspaceSettings,
 } from './generated/ipc';
 import { t } from './i18n';
 
@@ -145,6 +148,39 @@ export function createQueue(queue: NewQueue): Promise<QueueView> {
 
 export function listOperators(): Promise<OperatorView[]> {
   return call<OperatorView[]>('list_operators');
+}
+
+/** Adds a user or a role to a queue's operators; answers with the queue as it is now. */
+export function addQueueMember(queueId: string, kind: MemberKind, memberId: string): Promise<QueueView> {
+  return call<QueueView>('add_queue_member', { queueId, kind, memberId });
+}
+
+export function removeQueueMember(queueId: string, kind: MemberKind, memberId: string): Promise<QueueView> {
+  return call<QueueView>('remove_queue_member', { queueId, kind, memberId });
+}
+
+export function listRoles(): Promise<RoleView[]> {
+  return call<RoleView[]>('list_roles');
+}
+
+/** Rejects with code `invalid_input` for an empty or taken name. */
+export function createRole(name: string): Promise<RoleView> {
+  return call<RoleView>('create_role', { name });
+}
+
+/** Gives the role to a user (`member: true`) or takes it away; answers with the role as it is now. */
+export function setRoleMember(roleId: string, userId: string, member: boolean): Promise<RoleView> {
+  return call<RoleView>('set_role_member', { roleId, userId, member });
+}
+
+/** `SimultaneousChats` and `OperatorAcceptChatTimeout`. */
+export function getSettings(): Promise<WorkspaceSettings> {
+  return call<WorkspaceSettings>('get_settings');
+}
+
+/** Rejects with code `invalid_input` when a value is out of range (1–50 chats, 1–120 minutes). */
+export function updateSettings(settings: WorkspaceSettings): Promise<WorkspaceSettings> {
+  return call<WorkspaceSettings>('update_settings', { settings });
 }
 
 /** The recorded routing decisions for a chat, with their reasons ("why did I get this chat"). */

@@ -1,5 +1,5 @@
-// A fake Rust shell for component tests: the chat, routing, status and queue commands and the
-// chats-changed event. It keeps its own state, so a test sees what the real shell would answer next.
+// A fake Rust shell for component tests: the chat, routing, status, queue, role and settings
+// commands and the chats-changed event. It keeps its own state, so a test sees what the real shell would answer next.
 
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -10,12 +10,15 @@ import {
   type ChatSummary,
   type ChatsChanged,
   type ErrorCode,
+  type MemberKind,
   type MessageView,
   type MyStatus,
   type OperatorView,
   type QueueView,
+  type RoleView,
   type RoutingEntry,
   type RoutingExplanation,
+  type WorkspaceSettings,
 } from '../generated/ipc';
 
 export const NOW = Date.now();
@@ -46,6 +49,16 @@ export function queue(overrides: Partial<QueueView> & { id: string }): QueueView
     rule: 'to_all',
     completion_timeout_min: null,
     operator_names: [ME.name],
+    members: [{ kind: 'user', id: ME.id, name: ME.name }],
+    ...overrides,
+  };
+}
+
+export function role(overrides: Partial<RoleView> & { id: string }): RoleView {
+  return {
+    name: `Role ${overrides.id}`,
+    user_names: [],
+    user_ids: [],
     ...overrides,
   };
 }
@@ -113,6 +126,8 @@ export interface FakeShell {
   /** Every operator of the workspace, this desk's included. */
   operators: OperatorView[];
   explanations: Map<string, RoutingEntry[]>;
+  roles: RoleView[];
+  settings: WorkspaceSettings;
   calls: Call[];
   callsOf: (cmd: string) => Call[];
   /** Replaces a command's behaviour (throw to reject). */
@@ -128,6 +143,8 @@ export function fakeShell(init: {
   queues?: QueueView[];
   operators?: OperatorView[];
   explanations?: Record<string, RoutingEntry[]>;
+  roles?: RoleView[];
+  settings?: Partial<WorkspaceSettings>;
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
   for (const m of init.messages ?? []) {
@@ -151,6 +168,8 @@ export function fakeShell(init: {
     queues: init.queues ?? [queue({ id: 'q-all', name: 'All operators' })],
     operators: init.operators ?? [operator({ id: ME.id, name: ME.name })],
     explanations: new Map(Object.entries(init.explanations ?? {})),
+    roles: init.roles ?? [],
+    settings: { simultaneous_chats: 2, accept_timeout_min: 5, ...init.settings },
     calls: [],
     callsOf: (cmd) => shell.calls.filter((c) => c.cmd === cmd),
     override: (cmd, handler) => overrides.set(cmd, handler),
@@ -177,6 +196,30 @@ export function fakeShell(init: {
   };
   const removeChat = (chatId: string) => {
     shell.chats = shell.chats.filter((c) => c.id !== chatId);
+  };
+  const findQueue = (queueId: unknown): QueueView => {
+    const found = shell.queues.find((q) => q.id === queueId);
+    if (!found) throw failure('not_found', 'This queue no longer exists.');
+    return found;
+  };
+  const findRole = (roleId: unknown): RoleView => {
+    const found = shell.roles.find((r) => r.id === roleId);
+    if (!found) throw failure('not_found', 'This role no longer exists.');
+    return found;
+  };
+  /** Like the shell: a queue's operators are its users plus the users of its roles. */
+  const recountOperators = (q: QueueView) => {
+    const ids = new Set<string>();
+    for (const m of q.members) {
+      if (m.kind === 'user') ids.add(m.id);
+      else for (const id of shell.roles.find((r) => r.id === m.id)?.user_ids ?? []) ids.add(id);
+    }
+    q.operator_names = shell.operators.filter((o) => ids.has(o.id)).map((o) => o.name);
+  };
+  const memberArgs = (args: Record<string, unknown>) => {
+    const kind = args['kind'];
+    if (kind !== 'user' && kind !== 'role') throw failure('invalid_input', 'A member is a user or a role.');
+    return { q: findQueue(args['queueId']), kind: kind as MemberKind, id: String(args['memberId']) };
   };
 
   mockIPC(
@@ -285,12 +328,72 @@ export function fakeShell(init: {
             rule: input.rule,
             completion_timeout_min: minutes,
             operator_names: [],
+            members: [],
           });
           shell.queues.push(created);
           return structuredClone(created);
         }
         case 'list_operators':
           return structuredClone(shell.operators);
+        case 'add_queue_member': {
+          const { q, kind, id } = memberArgs(args);
+          const name =
+            kind === 'user' ? shell.operators.find((o) => o.id === id)?.name : shell.roles.find((r) => r.id === id)?.name;
+          if (name === undefined) throw failure('not_found', `This ${kind} no longer exists.`);
+          if (q.members.some((m) => m.kind === kind && m.id === id)) {
+            throw failure('conflict', `${name} already serves this queue.`);
+          }
+          q.members.push({ kind, id, name });
+          recountOperators(q);
+          return structuredClone(q);
+        }
+        case 'remove_queue_member': {
+          const { q, kind, id } = memberArgs(args);
+          q.members = q.members.filter((m) => !(m.kind === kind && m.id === id));
+          recountOperators(q);
+          return structuredClone(q);
+        }
+        case 'list_roles':
+          return structuredClone(shell.roles);
+        case 'create_role': {
+          const name = String(args['name'] ?? '').trim();
+          if (name === '') throw failure('invalid_input', 'Enter a name for the role.');
+          if (shell.roles.some((r) => r.name.toLowerCase() === name.toLowerCase())) {
+            throw failure('invalid_input', `A role named "${name}" already exists.`);
+          }
+          const created = role({ id: `r${nextId++}`, name });
+          shell.roles.push(created);
+          return structuredClone(created);
+        }
+        case 'set_role_member': {
+          const found = findRole(args['roleId']);
+          const user = shell.operators.find((o) => o.id === args['userId']);
+          if (!user) throw failure('not_found', 'This user no longer exists.');
+          const ids = new Set(found.user_ids);
+          if (args['member'] === true) ids.add(user.id);
+          else ids.delete(user.id);
+          const holders = shell.operators.filter((o) => ids.has(o.id));
+          found.user_ids = holders.map((o) => o.id);
+          found.user_names = holders.map((o) => o.name);
+          for (const q of shell.queues) if (q.members.some((m) => m.kind === 'role' && m.id === found.id)) recountOperators(q);
+          return structuredClone(found);
+        }
+        case 'get_settings':
+          return structuredClone(shell.settings);
+        case 'update_settings': {
+          const next = args['settings'] as WorkspaceSettings;
+          const whole = (n: unknown, lo: number, hi: number) =>
+            typeof n === 'number' && Number.isInteger(n) && n >= lo && n <= hi;
+          if (!whole(next.simultaneous_chats, 1, 50)) {
+            throw failure('invalid_input', 'Simultaneous chats must be a whole number from 1 to 50.');
+          }
+          if (!whole(next.accept_timeout_min, 1, 120)) {
+            throw failure('invalid_input', 'The accept timeout must be a whole number of minutes from 1 to 120.');
+          }
+          shell.settings = { simultaneous_chats: next.simultaneous_chats, accept_timeout_min: next.accept_timeout_min };
+          shell.me.capacity = next.simultaneous_chats;
+          return structuredClone(shell.settings);
+        }
         case 'explain_routing': {
           const chatId = String(args['chatId']);
           return structuredClone({
