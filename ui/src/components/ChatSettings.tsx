@@ -1,43 +1,43 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { ChannelView, QueueView } from '../generated/ipc';
-import { errorMessage, listQueues } from '../ipc';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ChannelView, OperatorView, QueueView, RoleView } from '../generated/ipc';
+import { errorMessage, listOperators, listQueues, listRoles } from '../ipc';
 import { t } from '../i18n';
+import { Block, openableRow } from './Block';
 import { ErrorBanner } from './ErrorBanner';
 import { ProviderIcon } from './ProviderIcon';
+import { QueueCard } from './QueueCard';
 import { QueueForm } from './QueueForm';
+import { RolesBlock } from './RolesBlock';
 import { ruleKeys } from './WhyPanel';
+import { WorkspaceSettingsBlock } from './WorkspaceSettingsBlock';
 
-interface BlockProps {
-  title: string;
-  testId: string;
-  /** The "+" button; omitted where adding is not possible yet. */
-  add?: { label: string; testId: string; onClick: () => void; disabled?: boolean } | undefined;
-  children: ReactNode;
-}
+/** Loads a list once (and again on `reload`), dropping answers that arrive after a newer request. */
+function useList<T>(fetch: () => Promise<T[]>) {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const seq = useRef(0);
 
-function Block({ title, testId, add, children }: BlockProps) {
-  const id = `${testId}-title`;
-  return (
-    <section className="settings-block" data-testid={testId} aria-labelledby={id}>
-      <header className="settings-block__header">
-        <h2 id={id}>{title}</h2>
-        {add && (
-          <button
-            type="button"
-            className="add-button"
-            data-testid={add.testId}
-            aria-label={add.label}
-            title={add.label}
-            disabled={add.disabled}
-            onClick={add.onClick}
-          >
-            +
-          </button>
-        )}
-      </header>
-      {children}
-    </section>
-  );
+  const reload = useCallback(async () => {
+    const mine = ++seq.current;
+    try {
+      const list = await fetch();
+      if (mine !== seq.current) return;
+      setItems(list);
+      setError(null);
+    } catch (failure) {
+      if (mine !== seq.current) return;
+      setError(errorMessage(failure));
+    }
+  }, [fetch]);
+
+  useEffect(() => {
+    void reload();
+    return () => {
+      seq.current++;
+    };
+  }, [reload]);
+
+  return { items, setItems, error, reload };
 }
 
 /**
@@ -94,36 +94,27 @@ function ChannelsBlock({ channels, error }: { channels: ChannelView[] | null; er
   );
 }
 
-/**
- * Chat queues: the table and the "+" mini-card. Editing an existing queue (clicking a row) and its
- * Operators detail need update commands the shell does not offer yet.
- */
-function QueuesBlock() {
-  const [queues, setQueues] = useState<QueueView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+interface QueuesBlockProps {
+  operators: OperatorView[] | null;
+  roles: RoleView[] | null;
+  directoryError: string | null;
+  /** Bumped when a role's users change: the queues it serves get other operators. */
+  revision: number;
+}
+
+/** Chat queues: the table, the "+" mini-card and, on a row click, the queue's card with its
+ * Operators detail (users and roles). */
+function QueuesBlock({ operators, roles, directoryError, revision }: QueuesBlockProps) {
+  const { items: queues, setItems: setQueues, error, reload: load } = useList(listQueues);
   const [adding, setAdding] = useState(false);
   const [createdId, setCreatedId] = useState<string | null>(null);
-  const seq = useRef(0);
-
-  const load = useCallback(async () => {
-    const mine = ++seq.current;
-    try {
-      const list = await listQueues();
-      if (mine !== seq.current) return;
-      setQueues(list);
-      setError(null);
-    } catch (failure) {
-      if (mine !== seq.current) return;
-      setError(errorMessage(failure));
-    }
-  }, []);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const open = queues?.find((q) => q.id === openId) ?? null;
+  const firstRevision = useRef(revision);
 
   useEffect(() => {
-    void load();
-    return () => {
-      seq.current++;
-    };
-  }, [load]);
+    if (revision !== firstRevision.current) void load();
+  }, [revision, load]);
 
   const onCreated = (queue: QueueView) => {
     setAdding(false);
@@ -133,11 +124,23 @@ function QueuesBlock() {
     void load();
   };
 
+  const onChanged = (queue: QueueView) => {
+    setQueues((list) => list?.map((q) => (q.id === queue.id ? queue : q)) ?? list);
+  };
+
   return (
     <Block
       title={t('settings.queues')}
       testId="queues-block"
-      add={{ label: t('settings.addQueue'), testId: 'add-queue', onClick: () => setAdding(true), disabled: adding }}
+      add={{
+        label: t('settings.addQueue'),
+        testId: 'add-queue',
+        onClick: () => {
+          setOpenId(null);
+          setAdding(true);
+        },
+        disabled: adding,
+      }}
     >
       {error !== null && <ErrorBanner message={error} onRetry={() => void load()} />}
       {adding && (
@@ -145,6 +148,17 @@ function QueuesBlock() {
           existingNames={queues?.map((q) => q.name) ?? []}
           onCreated={onCreated}
           onCancel={() => setAdding(false)}
+        />
+      )}
+      {open !== null && (
+        <QueueCard
+          key={open.id}
+          queue={open}
+          operators={operators}
+          roles={roles}
+          directoryError={directoryError}
+          onChanged={onChanged}
+          onClose={() => setOpenId(null)}
         />
       )}
       {queues === null ? (
@@ -162,12 +176,18 @@ function QueuesBlock() {
             </tr>
           </thead>
           <tbody>
-            {queues.map((queue) => (
+            {queues.map((queue) => {
+              const row = openableRow(t('settings.rowOpen', { name: queue.name }), queue.id === openId, () => {
+                setAdding(false);
+                setOpenId(queue.id);
+              });
+              return (
               <tr
                 key={queue.id}
                 data-testid="queue-row"
                 data-queue-id={queue.id}
-                className={queue.id === createdId ? 'settings-table__row--new' : undefined}
+                {...row}
+                className={`${row.className}${queue.id === createdId ? ' settings-table__row--new' : ''}`}
               >
                 <td className="settings-table__name">{queue.name}</td>
                 <td data-rule={queue.rule}>{t(ruleKeys[queue.rule])}</td>
@@ -180,7 +200,8 @@ function QueuesBlock() {
                   )}
                 </td>
               </tr>
-            ))}
+              );
+            })}
           </tbody>
         </table>
       )}
@@ -195,6 +216,22 @@ interface ChatSettingsProps {
 
 /** The designer's "Chat settings" page: one page of blocks, each a table with a "+" button. */
 export function ChatSettings({ channels, channelsError }: ChatSettingsProps) {
+  // Users and roles feed both the queue cards' pickers and the Roles block.
+  const operators = useList(listOperators);
+  const roles = useList(listRoles);
+  const [queuesRevision, setQueuesRevision] = useState(0);
+  const { setItems: setRoles } = roles;
+
+  const onRoleChanged = useCallback(
+    (role: RoleView, membershipChanged: boolean) => {
+      setRoles((list) =>
+        list === null ? [role] : list.some((r) => r.id === role.id) ? list.map((r) => (r.id === role.id ? role : r)) : [...list, role],
+      );
+      if (membershipChanged) setQueuesRevision((n) => n + 1);
+    },
+    [setRoles],
+  );
+
   return (
     <div className="settings" data-testid="chat-settings">
       <header className="settings__header">
@@ -202,9 +239,26 @@ export function ChatSettings({ channels, channelsError }: ChatSettingsProps) {
       </header>
       <div className="settings__blocks">
         <ChannelsBlock channels={channels} error={channelsError} />
-        <QueuesBlock />
+        <QueuesBlock
+          operators={operators.items}
+          roles={roles.items}
+          directoryError={operators.error ?? roles.error}
+          revision={queuesRevision}
+        />
         {/* TODO(next issue): the Chat actions block (Name · Process · Queue) with its "+" and
             mini-card, once the shell offers list/create commands for chat actions. */}
+        <RolesBlock
+          roles={roles.items}
+          rolesError={roles.error}
+          onRetry={() => {
+            void roles.reload();
+            void operators.reload();
+          }}
+          operators={operators.items}
+          operatorsError={operators.error}
+          onRoleChanged={onRoleChanged}
+        />
+        <WorkspaceSettingsBlock />
       </div>
     </div>
   );
