@@ -116,3 +116,28 @@ test('completing a chat leaves a system line in its history', async () => {
     await findByName(session, 'offer-item', 'Fay', 'a fresh offer for the new chat');
   });
 });
+
+test('raising Simultaneous chats in Chat settings offers the waiting chat at once', async () => {
+  await withApp('settings', async (session, sandbox) => {
+    await sandbox.writeAsCustomer(5401, 'Gus', 'one');
+    await acceptOffer(session, 'Gus');
+    await sandbox.writeAsCustomer(5402, 'Hal', 'two');
+    await acceptOffer(session, 'Hal');
+    await sandbox.writeAsCustomer(5403, 'Ida', 'three');
+    await waitFor('Ida waiting', async () => {
+      const [waiting] = await session.findAll('[data-testid="counter-waiting"]');
+      return waiting && (await waiting.text()).includes('1');
+    });
+    await click(session, '[data-testid="nav-settings"]');
+    const input = await waitFor('the Simultaneous chats field', async () => {
+      const [field] = await session.findAll('[data-testid="setting-simultaneous"]');
+      return field && (await field.property('value')) === '2' && field;
+    });
+    await input.cmd('POST', '/clear', {});
+    await typeInto(session, '[data-testid="setting-simultaneous"]', '3');
+    await click(session, '[data-testid="settings-apply"]');
+    await waitFor('saved', async () => (await session.findAll('[data-testid="settings-saved"]')).length > 0);
+    await click(session, '[data-testid="nav-panel"]');
+    await findByName(session, 'offer-item', 'Ida', 'the waiting chat offered under the new limit');
+  });
+});

@@ -79,9 +79,19 @@ fn end_to_end() -> Result {
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let (display, _xvfb) = start_xvfb()?;
     let script = "echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-                  && exec node --test --test-concurrency=1 tests/e2e/";
-    let result = run(Command::new("dbus-run-session")
-        .args(["--", "sh", "-c", script])
+                  && exec node --test --test-concurrency=1 --test-force-exit tests/e2e/";
+    // `--test-force-exit`: a handle left open by a test must not keep the run
+    // alive after the last result; `timeout` bounds the whole session anyway.
+    let result = run(Command::new("timeout")
+        .args([
+            "--kill-after=10",
+            "900",
+            "dbus-run-session",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
         .current_dir(&root)
         .env("DISPLAY", &display)
         .env("HOME", &scratch)
