@@ -205,7 +205,14 @@ async fn route_ingested(
             _ = cancel.cancelled() => return,
             received = ingested.recv() => match received {
                 Ok(ids) => ids,
-                Err(RecvError::Lagged(_)) => continue,
+                // Missed some: the store is the truth, so start over from it.
+                Err(RecvError::Lagged(_)) => {
+                    if let Err(err) = router.reload().await {
+                        tracing::warn!(error = %err, "reloading the routing state failed");
+                    }
+                    let _ = changes.send(Vec::new());
+                    continue;
+                }
                 Err(RecvError::Closed) => return,
             },
         };

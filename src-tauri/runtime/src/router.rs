@@ -156,6 +156,14 @@ async fn sleep_or_forever(wait: Option<Duration>) {
 }
 
 impl Router {
+    /// Rebuilds the core from the store and routes whatever waits.
+    pub async fn reload(&self) -> Result<(), IpcError> {
+        let fresh = self.store.load_routing_state().await.map_err(to_ipc)?;
+        *self.core.lock().await = Core::new(fresh);
+        self.handle(Event::ConfigChanged, Vec::new()).await?;
+        Ok(())
+    }
+
     /// Takes settings, operators and queues from a freshly loaded state,
     /// keeping the live chats (and the arrival counter) as they are.
     pub async fn replace_config(&self, fresh: RoutingState) {
