@@ -64,15 +64,8 @@ impl Runtime {
         kind: switchboard_ipc::MemberKind,
         member_id: &str,
     ) -> Result<QueueView, IpcError> {
-        self.require_admin().await?;
-        let queue_id = validate_id("queue", queue_id)?;
-        let member_id = validate_id("member", member_id)?;
-        self.store
-            .add_queue_member(queue_id, member_kind(kind), member_id)
+        self.change_queue_member(queue_id, kind, member_id, true)
             .await
-            .map_err(to_ipc)?;
-        self.reload_routing_config().await?;
-        self.queue_view(queue_id).await
     }
 
     pub async fn remove_queue_member(
@@ -81,13 +74,31 @@ impl Runtime {
         kind: switchboard_ipc::MemberKind,
         member_id: &str,
     ) -> Result<QueueView, IpcError> {
+        self.change_queue_member(queue_id, kind, member_id, false)
+            .await
+    }
+
+    /// Membership changes re-route at once: a new member may get waiting
+    /// chats, a removed one loses the offers they held.
+    async fn change_queue_member(
+        &self,
+        queue_id: &str,
+        kind: switchboard_ipc::MemberKind,
+        member_id: &str,
+        member: bool,
+    ) -> Result<QueueView, IpcError> {
         self.require_admin().await?;
         let queue_id = validate_id("queue", queue_id)?;
         let member_id = validate_id("member", member_id)?;
-        self.store
-            .remove_queue_member(queue_id, member_kind(kind), member_id)
-            .await
-            .map_err(to_ipc)?;
+        let kind = member_kind(kind);
+        let changed = if member {
+            self.store.add_queue_member(queue_id, kind, member_id).await
+        } else {
+            self.store
+                .remove_queue_member(queue_id, kind, member_id)
+                .await
+        };
+        changed.map_err(to_ipc)?;
         self.reload_routing_config().await?;
         self.queue_view(queue_id).await
     }
