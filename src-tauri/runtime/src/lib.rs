@@ -6,6 +6,7 @@ mod admin;
 mod channels;
 mod convert;
 mod errors;
+mod instance_lock;
 mod operations;
 mod router;
 
@@ -22,6 +23,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use errors::to_ipc;
+pub use instance_lock::{InstanceLock, LOCK_FILE};
 
 /// A Telegram bot to connect at start-up (the demo and the tests use this
 /// until channels are added from the designer).
@@ -51,6 +53,7 @@ struct RunningChannel {
 }
 
 pub struct Runtime {
+    _instance: InstanceLock,
     store: Store,
     router: Arc<router::Router>,
     /// Chats the connectors stored something in; the router looks first.
@@ -81,6 +84,7 @@ impl Runtime {
                 ),
             )
         })?;
+        let instance = InstanceLock::acquire(&config.data_dir)?;
         let store = Store::open(&config.data_dir.join(DATABASE_FILE), clock.now())
             .await
             .map_err(to_ipc)?;
@@ -96,6 +100,7 @@ impl Runtime {
             cancel.child_token(),
         ));
         let runtime = Arc::new(Self {
+            _instance: instance,
             store,
             router,
             ingested,

@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { Session } from './webdriver.mjs';
@@ -117,6 +117,7 @@ export async function launchApp(sandbox, dir) {
       } finally {
         driver.kill();
         await new Promise((r) => (driver.exitCode !== null ? r() : driver.once('exit', r)));
+        await endApp(join(dir, 'data'));
       }
     },
     async screenshot(name) {
@@ -200,4 +201,29 @@ export async function typeInto(session, css, text) {
     await element.type(text);
     return element;
   });
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes sure the app that used `dataDir` has ended before the next launch:
+ *  closing the WebDriver session does not always end the process, and two
+ *  apps on one folder are refused (the app's instance lock). The lock file
+ *  holds the app's pid. */
+async function endApp(dataDir) {
+  let pid;
+  try {
+    pid = Number.parseInt(readFileSync(join(dataDir, 'switchboard.lock'), 'utf8'), 10);
+  } catch {
+    return; // the app never got as far as taking its lock
+  }
+  if (!Number.isInteger(pid) || !alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  await waitFor(`the app (pid ${pid}) to exit`, () => !alive(pid), 10_000).catch(() => process.kill(pid, 'SIGKILL'));
 }
