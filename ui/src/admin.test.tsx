@@ -146,6 +146,99 @@ describe('Chat settings: a queue card and its operators', () => {
   });
 });
 
+describe('Chat settings: editing a queue in its card', () => {
+  const cardField = (id: string) => within(card()).getByTestId(id) as HTMLInputElement;
+  const cardApply = () => within(card()).getByTestId('queue-card-apply') as HTMLButtonElement;
+
+  it('shows the queue in the fields; Apply is disabled while nothing changed or something is wrong', async () => {
+    const shell = adminShell();
+    await openSettings();
+    fireEvent.click(queueRow('q-vip'));
+    expect(cardField('queue-card-name-input').value).toBe('VIP');
+    expect(cardField('queue-card-rule-select').value).toBe('to_all');
+    expect(cardField('queue-card-timeout-input').value).toBe('');
+    expect(cardApply().disabled).toBe(true);
+
+    fireEvent.change(cardField('queue-card-name-input'), { target: { value: '  ' } });
+    expect(within(card()).getByTestId('queue-card-name-error').textContent).toBe('Enter a name for the queue.');
+    expect(cardApply().disabled).toBe(true);
+    fireEvent.change(cardField('queue-card-name-input'), { target: { value: 'all operators' } });
+    expect(within(card()).getByTestId('queue-card-name-error').textContent).toBe('A queue with this name already exists.');
+    expect(cardApply().disabled).toBe(true);
+    fireEvent.change(cardField('queue-card-name-input'), { target: { value: 'VIP' } });
+    fireEvent.change(cardField('queue-card-timeout-input'), { target: { value: '0' } });
+    expect(within(card()).getByTestId('queue-card-timeout-error').textContent).toContain('whole number');
+    expect(cardApply().disabled).toBe(true);
+    fireEvent.click(cardApply());
+    expect(shell.callsOf('update_queue')).toHaveLength(0);
+  });
+
+  it('applies with update_queue and the card and the row show the answer', async () => {
+    const shell = adminShell();
+    await openSettings();
+    fireEvent.click(queueRow('q-all'));
+    fireEvent.change(cardField('queue-card-name-input'), { target: { value: ' Everyone ' } });
+    fireEvent.change(cardField('queue-card-rule-select'), { target: { value: 'freest' } });
+    expect(cardApply().disabled).toBe(false);
+    fireEvent.click(cardApply());
+
+    await waitFor(() => expect(queueRow('q-all').textContent).toContain('Everyone'));
+    expect(shell.callsOf('update_queue').map((c) => c.args)).toEqual([
+      { queueId: 'q-all', queue: { name: 'Everyone', rule: 'freest', completion_timeout_min: null } },
+    ]);
+    expect(queueRow('q-all').textContent).toContain('Freest operator');
+    expect(queueRow('q-all').textContent).toContain('Never');
+    expect(within(card()).getByRole('heading', { level: 3 }).textContent).toContain('Everyone');
+    expect(cardField('queue-card-name-input').value).toBe('Everyone');
+    expect(cardApply().disabled).toBe(true);
+    expect(within(card()).queryByTestId('queue-card-error')).toBeNull();
+  });
+
+  it('sends the timeout in minutes as a number', async () => {
+    const shell = adminShell();
+    await openSettings();
+    fireEvent.click(queueRow('q-vip'));
+    fireEvent.change(cardField('queue-card-timeout-input'), { target: { value: '30' } });
+    fireEvent.click(cardApply());
+    await waitFor(() => expect(queueRow('q-vip').textContent).toContain('30'));
+    expect(shell.callsOf('update_queue').map((c) => c.args)).toEqual([
+      { queueId: 'q-vip', queue: { name: 'VIP', rule: 'to_all', completion_timeout_min: 30 } },
+    ]);
+  });
+
+  it("shows the shell's refusal of a duplicate name and keeps what was typed", async () => {
+    const shell = adminShell();
+    await openSettings();
+    // Another admin created it after the page loaded: only the shell knows.
+    shell.queues.push(queue({ id: 'q-new', name: 'Night shift' }));
+    fireEvent.click(queueRow('q-vip'));
+    fireEvent.change(cardField('queue-card-name-input'), { target: { value: 'Night shift' } });
+    fireEvent.click(cardApply());
+    expect((await within(card()).findByTestId('queue-card-error')).textContent).toBe(
+      'A queue named "Night shift" already exists.',
+    );
+    expect(cardField('queue-card-name-input').value).toBe('Night shift');
+    expect(queueRow('q-vip').textContent).toContain('VIP');
+    expect(shell.queues.find((q) => q.id === 'q-vip')?.name).toBe('VIP');
+  });
+
+  it('Cancel puts back what the queue says', async () => {
+    const shell = adminShell();
+    await openSettings();
+    fireEvent.click(queueRow('q-all'));
+    fireEvent.change(cardField('queue-card-name-input'), { target: { value: '' } });
+    fireEvent.change(cardField('queue-card-rule-select'), { target: { value: 'freest' } });
+    fireEvent.change(cardField('queue-card-timeout-input'), { target: { value: '15' } });
+    fireEvent.click(within(card()).getByTestId('queue-card-cancel'));
+    expect(cardField('queue-card-name-input').value).toBe('All operators');
+    expect(cardField('queue-card-rule-select').value).toBe('to_all');
+    expect(cardField('queue-card-timeout-input').value).toBe('');
+    expect(within(card()).queryByTestId('queue-card-name-error')).toBeNull();
+    expect(cardApply().disabled).toBe(true);
+    expect(shell.callsOf('update_queue')).toHaveLength(0);
+  });
+});
+
 describe('Chat settings: roles', () => {
   it('lists roles with their users', async () => {
     adminShell();

@@ -146,6 +146,12 @@ export function createQueue(queue: NewQueue): Promise<QueueView> {
   return call<QueueView>('create_queue', { queue });
 }
 
+/** Renames a queue or changes its rule or completion timeout; answers with the queue as it is now.
+ * Rejects with `invalid_input` (empty or taken name, timeout outside 1–10080 min) or `not_found`. */
+export function updateQueue(queueId: string, queue: NewQueue): Promise<QueueView> {
+  return call<QueueView>('update_queue', { queueId, queue });
+}
+
 export function listOperators(): Promise<OperatorView[]> {
   return call<OperatorView[]>('list_operators');
 }

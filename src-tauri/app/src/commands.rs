@@ -183,3 +183,12 @@ pub async fn remove_queue_member(
         .remove_queue_member(&queue_id, kind, &member_id)
         .await
 }
+
+#[tauri::command]
+pub async fn update_queue(
+    state: State<'_>,
+    queue_id: String,
+    queue: NewQueue,
+) -> Result<QueueView, IpcError> {
+    state.runtime()?.update_queue(&queue_id, queue).await
+}

@@ -39,6 +39,7 @@ fn main() {
             commands::set_my_status,
             commands::list_queues,
             commands::create_queue,
+            commands::update_queue,
             commands::list_operators,
             commands::explain_routing,
             commands::get_settings,

@@ -195,6 +195,26 @@ impl Runtime {
         self.queue_view(&created.id).await
     }
 
+    /// Renames a queue or changes its rule or completion timeout.
+    pub async fn update_queue(
+        &self,
+        queue_id: &str,
+        queue: NewQueue,
+    ) -> Result<QueueView, IpcError> {
+        self.require_admin().await?;
+        let queue_id = validate_id("queue", queue_id)?;
+        let rule = match queue.rule {
+            switchboard_ipc::RoutingRule::ToAll => RoutingRule::ToAll,
+            switchboard_ipc::RoutingRule::Freest => RoutingRule::Freest,
+        };
+        self.store
+            .update_queue(queue_id, &queue.name, rule, queue.completion_timeout_min)
+            .await
+            .map_err(to_ipc)?;
+        self.reload_routing_config().await?;
+        self.queue_view(queue_id).await
+    }
+
     pub async fn list_operators(&self) -> Result<Vec<OperatorView>, IpcError> {
         let operators = self.store.list_operators().await.map_err(to_ipc)?;
         Ok(operators

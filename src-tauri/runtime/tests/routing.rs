@@ -369,3 +369,69 @@ async fn a_queue_served_through_a_role_reaches_the_roles_members() {
         .unwrap_err();
     assert_eq!(missing.code, ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn a_queue_can_be_renamed_and_its_rule_and_timeout_changed() {
+    let desk = Desk::open().await;
+    let sales = desk
+        .runtime
+        .create_queue(NewQueue {
+            name: "Sales".into(),
+            rule: RoutingRule::ToAll,
+            completion_timeout_min: None,
+        })
+        .await
+        .unwrap();
+    let edited = desk
+        .runtime
+        .update_queue(
+            &sales.id,
+            NewQueue {
+                name: "Sales EU".into(),
+                rule: RoutingRule::Freest,
+                completion_timeout_min: Some(30),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            edited.name.as_str(),
+            edited.rule,
+            edited.completion_timeout_min
+        ),
+        ("Sales EU", RoutingRule::Freest, Some(30))
+    );
+    let clash = desk
+        .runtime
+        .update_queue(
+            &sales.id,
+            NewQueue {
+                name: "all operators".into(),
+                rule: RoutingRule::ToAll,
+                completion_timeout_min: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (clash.code, clash.message.as_str()),
+        (
+            ErrorCode::InvalidInput,
+            "A queue named “all operators” already exists."
+        )
+    );
+    let gone = desk
+        .runtime
+        .update_queue(
+            "00000000-0000-0000-0000-000000000000",
+            NewQueue {
+                name: "X".into(),
+                rule: RoutingRule::ToAll,
+                completion_timeout_min: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code, ErrorCode::NotFound);
+}

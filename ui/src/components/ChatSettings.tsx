@@ -157,6 +157,7 @@ function QueuesBlock({ operators, roles, directoryError, revision }: QueuesBlock
           operators={operators}
           roles={roles}
           directoryError={directoryError}
+          otherNames={queues?.filter((q) => q.id !== open.id).map((q) => q.name) ?? []}
           onChanged={onChanged}
           onClose={() => setOpenId(null)}
         />

@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { MemberKind, OperatorView, QueueMember, QueueView, RoleView } from '../generated/ipc';
-import { addQueueMember, errorMessage, removeQueueMember } from '../ipc';
+import { addQueueMember, errorMessage, removeQueueMember, updateQueue } from '../ipc';
 import { t } from '../i18n';
+import { draftOf, QueueFields, toNewQueue, validateQueue, type QueueDraft } from './QueueForm';
 
 interface QueueCardProps {
   queue: QueueView;
@@ -10,6 +11,8 @@ interface QueueCardProps {
   roles: RoleView[] | null;
   /** Why the users or roles could not be loaded. */
   directoryError: string | null;
+  /** The other queues' names, to catch a duplicate before asking the shell. */
+  otherNames: string[];
   /** The queue as the shell answered after a change. */
   onChanged: (queue: QueueView) => void;
   onClose: () => void;
@@ -26,11 +29,21 @@ function parseMemberKey(value: string): { kind: MemberKind; id: string } | null 
   return { kind, id: value.slice(colon + 1) };
 }
 
+/** True when the draft says something other than the queue does. */
+function draftDiffers(draft: QueueDraft, queue: QueueView): boolean {
+  const saved = draftOf(queue);
+  return draft.name.trim() !== saved.name || draft.rule !== saved.rule || draft.timeout.trim() !== saved.timeout;
+}
+
 /**
- * A queue's mini-card with its Operators detail: the users and roles serving it, a remove button on
+ * A queue's mini-card: its name, routing rule and completion timeout (Apply sends `update_queue`,
+ * Cancel puts back what the queue says) and its Operators detail: the users and roles serving it, a remove button on
  * each and a "+" picker. Every change goes to the shell at once; the card shows the queue it answers.
  */
-export function QueueCard({ queue, operators, roles, directoryError, onChanged, onClose }: QueueCardProps) {
+export function QueueCard({ queue, operators, roles, directoryError, otherNames, onChanged, onClose }: QueueCardProps) {
+  const [draft, setDraft] = useState<QueueDraft>(() => draftOf(queue));
+  const [timeoutUnreadable, setTimeoutUnreadable] = useState(false);
+  const timeoutInput = useRef<HTMLInputElement>(null);
   const [picking, setPicking] = useState(false);
   const [pick, setPick] = useState('');
   const [busy, setBusy] = useState(false);
@@ -54,7 +67,7 @@ export function QueueCard({ queue, operators, roles, directoryError, onChanged, 
   const freeRoles = (roles ?? []).filter((r) => !taken.has(memberKey('role', r.id)));
   const directoryLoading = (operators === null || roles === null) && directoryError === null;
 
-  const run = async (change: () => Promise<QueueView>, after?: () => void) => {
+  const run = async (change: () => Promise<QueueView>, after?: () => void, answered?: (queue: QueueView) => void) => {
     if (busy) return;
     setBusy(true);
     setError(null);
@@ -62,6 +75,7 @@ export function QueueCard({ queue, operators, roles, directoryError, onChanged, 
       const updated = await change();
       if (!mounted.current) return;
       onChanged(updated);
+      answered?.(updated);
       after?.();
     } catch (failure) {
       if (mounted.current) setError(errorMessage(failure));
@@ -80,6 +94,31 @@ export function QueueCard({ queue, operators, roles, directoryError, onChanged, 
         setPick('');
       },
     );
+  };
+
+  const changed = timeoutUnreadable || draftDiffers(draft, queue);
+  const problems = changed ? validateQueue(draft.name, draft.timeout, timeoutUnreadable, otherNames) : {};
+  const invalid = problems.name !== undefined || problems.timeout !== undefined;
+
+  const editDraft = (patch: Partial<QueueDraft>) => {
+    setDraft((current) => ({ ...current, ...patch }));
+    if ('timeout' in patch) setTimeoutUnreadable(timeoutInput.current?.validity.badInput ?? false);
+  };
+
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    if (!changed || invalid) return;
+    void run(
+      () => updateQueue(queue.id, toNewQueue(draft)),
+      () => setTimeoutUnreadable(false),
+      (updated) => setDraft(draftOf(updated)),
+    );
+  };
+
+  const revert = () => {
+    setDraft(draftOf(queue));
+    setTimeoutUnreadable(false);
+    setError(null);
   };
 
   const remove = (member: QueueMember) => void run(() => removeQueueMember(queue.id, member.kind, member.id));
@@ -120,6 +159,39 @@ export function QueueCard({ queue, operators, roles, directoryError, onChanged, 
           <span className="error-banner__text">{error}</span>
         </div>
       )}
+      <form
+        className="mini-card__edit"
+        data-testid="queue-card-form"
+        aria-labelledby={`${titleId}-edit`}
+        noValidate
+        onSubmit={apply}
+      >
+        <h4 id={`${titleId}-edit`} className="mini-card__subtitle">
+          {t('queueCard.settings')}
+        </h4>
+        <QueueFields
+          testIdPrefix="queue-card"
+          draft={draft}
+          problems={problems}
+          onChange={editDraft}
+          timeoutInput={timeoutInput}
+          disabled={busy}
+        />
+        <div className="mini-card__buttons">
+          <button
+            type="button"
+            className="secondary-button"
+            data-testid="queue-card-cancel"
+            disabled={busy || !changed}
+            onClick={revert}
+          >
+            {t('queueForm.cancel')}
+          </button>
+          <button type="submit" className="primary-button" data-testid="queue-card-apply" disabled={busy || !changed || invalid}>
+            {busy ? t('queueForm.applying') : t('queueForm.apply')}
+          </button>
+        </div>
+      </form>
       <div className="mini-card__detail">
         <div className="mini-card__detail-header">
           <h4 className="mini-card__subtitle">{t('queueCard.operators')}</h4>

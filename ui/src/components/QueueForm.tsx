@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
 import type { NewQueue, QueueView, RoutingRule } from '../generated/ipc';
 import { createQueue, errorMessage } from '../ipc';
 import { t } from '../i18n';
@@ -6,9 +6,32 @@ import { ruleKeys } from './WhyPanel';
 
 const RULES: RoutingRule[] = ['to_all', 'freest'];
 
-interface Problems {
+export interface Problems {
   name?: string;
   timeout?: string;
+}
+
+/** What the admin typed for a queue: the timeout stays text until it is sent. */
+export interface QueueDraft {
+  name: string;
+  rule: RoutingRule;
+  timeout: string;
+}
+
+export const EMPTY_DRAFT: QueueDraft = { name: '', rule: 'to_all', timeout: '' };
+
+export function draftOf(queue: QueueView): QueueDraft {
+  return {
+    name: queue.name,
+    rule: queue.rule,
+    timeout: queue.completion_timeout_min === null ? '' : String(queue.completion_timeout_min),
+  };
+}
+
+/** The draft as the shell takes it: trimmed name, empty timeout = `null` (never). */
+export function toNewQueue(draft: QueueDraft): NewQueue {
+  const minutes = draft.timeout.trim();
+  return { name: draft.name.trim(), rule: draft.rule, completion_timeout_min: minutes === '' ? null : Number(minutes) };
 }
 
 /** Checks what the admin typed before asking the shell, which checks again. */
@@ -31,6 +54,92 @@ export function validateQueue(
   return problems;
 }
 
+interface QueueFieldsProps {
+  /** Prefix of the fields' test ids: `queue` for the new-queue form, `queue-card` in a queue's card. */
+  testIdPrefix: string;
+  draft: QueueDraft;
+  problems: Problems;
+  onChange: (patch: Partial<QueueDraft>) => void;
+  nameInput?: RefObject<HTMLInputElement | null>;
+  timeoutInput?: RefObject<HTMLInputElement | null>;
+  disabled?: boolean;
+}
+
+/** Name, routing rule and completion timeout: shared by the new-queue form and a queue's card. */
+export function QueueFields({ testIdPrefix, draft, problems, onChange, nameInput, timeoutInput, disabled }: QueueFieldsProps) {
+  const id = useId();
+  const nameProblemId = `${id}-name-problem`;
+  const timeoutProblemId = `${id}-timeout-problem`;
+  const timeoutHintId = `${id}-timeout-hint`;
+  return (
+    <div className="mini-card__fields">
+      <label className="field">
+        <span className="field__label">{t('queueForm.name')}</span>
+        <input
+          ref={nameInput}
+          className="field__input"
+          data-testid={`${testIdPrefix}-name-input`}
+          value={draft.name}
+          disabled={disabled}
+          aria-invalid={problems.name ? true : undefined}
+          aria-describedby={problems.name ? nameProblemId : undefined}
+          onChange={(event) => onChange({ name: event.target.value })}
+        />
+        {problems.name && (
+          <span className="field__problem" id={nameProblemId} data-testid={`${testIdPrefix}-name-error`}>
+            {problems.name}
+          </span>
+        )}
+      </label>
+      <label className="field">
+        <span className="field__label">{t('queueForm.rule')}</span>
+        <select
+          className="field__input"
+          data-testid={`${testIdPrefix}-rule-select`}
+          value={draft.rule}
+          disabled={disabled}
+          onChange={(event) => onChange({ rule: event.target.value as RoutingRule })}
+        >
+          {RULES.map((value) => (
+            <option key={value} value={value}>
+              {t(ruleKeys[value])}
+            </option>
+          ))}
+        </select>
+        <span className="field__hint">
+          {t(draft.rule === 'to_all' ? 'queueForm.ruleHint.to_all' : 'queueForm.ruleHint.freest')}
+        </span>
+      </label>
+      <label className="field">
+        <span className="field__label">{t('queueForm.timeout')}</span>
+        <input
+          ref={timeoutInput}
+          className="field__input field__input--number"
+          data-testid={`${testIdPrefix}-timeout-input`}
+          type="number"
+          inputMode="numeric"
+          min={1}
+          step={1}
+          value={draft.timeout}
+          disabled={disabled}
+          aria-invalid={problems.timeout ? true : undefined}
+          aria-describedby={problems.timeout ? timeoutProblemId : timeoutHintId}
+          onChange={(event) => onChange({ timeout: event.target.value })}
+        />
+        {problems.timeout ? (
+          <span className="field__problem" id={timeoutProblemId} data-testid={`${testIdPrefix}-timeout-error`}>
+            {problems.timeout}
+          </span>
+        ) : (
+          <span className="field__hint" id={timeoutHintId}>
+            {t('queueForm.timeoutHint')}
+          </span>
+        )}
+      </label>
+    </div>
+  );
+}
+
 interface QueueFormProps {
   /** Names already taken, to catch duplicates before asking the shell. */
   existingNames: string[];
@@ -40,9 +149,7 @@ interface QueueFormProps {
 
 /** The mini-card for a new queue: name, routing rule, completion timeout; Apply / Cancel. */
 export function QueueForm({ existingNames, onCreated, onCancel }: QueueFormProps) {
-  const [name, setName] = useState('');
-  const [rule, setRule] = useState<RoutingRule>('to_all');
-  const [timeout, setTimeoutText] = useState('');
+  const [draft, setDraft] = useState<QueueDraft>(EMPTY_DRAFT);
   const [problems, setProblems] = useState<Problems>({});
   const [serverError, setServerError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
@@ -57,7 +164,7 @@ export function QueueForm({ existingNames, onCreated, onCancel }: QueueFormProps
     event.preventDefault();
     if (saving) return;
     const unreadable = timeoutInput.current?.validity.badInput ?? false;
-    const found = validateQueue(name, timeout, unreadable, existingNames);
+    const found = validateQueue(draft.name, draft.timeout, unreadable, existingNames);
     setProblems(found);
     setServerError(null);
     if (found.name) {
@@ -68,18 +175,21 @@ export function QueueForm({ existingNames, onCreated, onCancel }: QueueFormProps
       timeoutInput.current?.focus();
       return;
     }
-    const queue: NewQueue = {
-      name: name.trim(),
-      rule,
-      completion_timeout_min: timeout.trim() === '' ? null : Number(timeout.trim()),
-    };
     setSaving(true);
     try {
-      onCreated(await createQueue(queue));
+      onCreated(await createQueue(toNewQueue(draft)));
     } catch (failure) {
       setServerError(errorMessage(failure));
       setSaving(false);
     }
+  };
+
+  const onChange = (patch: Partial<QueueDraft>) => {
+    setDraft((current) => ({ ...current, ...patch }));
+    setProblems((current) => ({
+      name: 'name' in patch ? undefined : current.name,
+      timeout: 'timeout' in patch ? undefined : current.timeout,
+    }));
   };
 
   const onKeyDown = (event: KeyboardEvent) => {
@@ -106,72 +216,14 @@ export function QueueForm({ existingNames, onCreated, onCancel }: QueueFormProps
           <span className="error-banner__text">{serverError}</span>
         </div>
       )}
-      <div className="mini-card__fields">
-        <label className="field">
-          <span className="field__label">{t('queueForm.name')}</span>
-          <input
-            ref={nameInput}
-            className="field__input"
-            data-testid="queue-name-input"
-            value={name}
-            aria-invalid={problems.name ? true : undefined}
-            aria-describedby={problems.name ? 'queue-name-problem' : undefined}
-            onChange={(event) => {
-              setName(event.target.value);
-              setProblems((current) => ({ ...current, name: undefined }));
-            }}
-          />
-          {problems.name && (
-            <span className="field__problem" id="queue-name-problem" data-testid="queue-name-error">
-              {problems.name}
-            </span>
-          )}
-        </label>
-        <label className="field">
-          <span className="field__label">{t('queueForm.rule')}</span>
-          <select
-            className="field__input"
-            data-testid="queue-rule-select"
-            value={rule}
-            onChange={(event) => setRule(event.target.value as RoutingRule)}
-          >
-            {RULES.map((value) => (
-              <option key={value} value={value}>
-                {t(ruleKeys[value])}
-              </option>
-            ))}
-          </select>
-          <span className="field__hint">{t(rule === 'to_all' ? 'queueForm.ruleHint.to_all' : 'queueForm.ruleHint.freest')}</span>
-        </label>
-        <label className="field">
-          <span className="field__label">{t('queueForm.timeout')}</span>
-          <input
-            ref={timeoutInput}
-            className="field__input field__input--number"
-            data-testid="queue-timeout-input"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            step={1}
-            value={timeout}
-            aria-invalid={problems.timeout ? true : undefined}
-            aria-describedby={problems.timeout ? 'queue-timeout-problem' : 'queue-timeout-hint'}
-            onChange={(event) => {
-              setTimeoutText(event.target.value);
-              setProblems((current) => ({ ...current, timeout: undefined }));
-            }}
-          />
-          {problems.timeout ? (
-            <span className="field__problem" id="queue-timeout-problem" data-testid="queue-timeout-error">
-              {problems.timeout}
-            </span>
-          ) : (
-            <span className="field__hint" id="queue-timeout-hint">
-              {t('queueForm.timeoutHint')}
-            </span>
-          )}
-        </label>
-      </div>
+      <QueueFields
+        testIdPrefix="queue"
+        draft={draft}
+        problems={problems}
+        onChange={onChange}
+        nameInput={nameInput}
+        timeoutInput={timeoutInput}
+      />
       <div className="mini-card__buttons">
         <button type="button" className="secondary-button" data-testid="queue-cancel" onClick={onCancel}>
           {t('queueForm.cancel')}

@@ -333,6 +333,24 @@ export function fakeShell(init: {
           shell.queues.push(created);
           return structuredClone(created);
         }
+        case 'update_queue': {
+          const found = findQueue(args['queueId']);
+          const input = args['queue'] as { name: string; rule: QueueView['rule']; completion_timeout_min: number | null };
+          const name = input.name.trim();
+          if (name === '') throw failure('invalid_input', 'Enter a name for the queue.');
+          if (shell.queues.some((q) => q.id !== found.id && q.name.toLowerCase() === name.toLowerCase())) {
+            throw failure('invalid_input', `A queue named "${name}" already exists.`);
+          }
+          if (input.rule !== 'to_all' && input.rule !== 'freest') throw failure('invalid_input', 'Unknown routing rule.');
+          const minutes = input.completion_timeout_min;
+          if (minutes !== null && (!Number.isInteger(minutes) || minutes < 1 || minutes > 10080)) {
+            throw failure('invalid_input', 'The completion timeout must be a whole number of minutes from 1 to 10080.');
+          }
+          found.name = name;
+          found.rule = input.rule;
+          found.completion_timeout_min = minutes;
+          return structuredClone(found);
+        }
         case 'list_operators':
           return structuredClone(shell.operators);
         case 'add_queue_member': {

@@ -77,22 +77,7 @@ impl Store {
         rule: RoutingRule,
         completion_timeout_min: Option<u32>,
     ) -> Result<QueueRow, StoreError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid("Give the queue a name.".into()));
-        }
-        if name.chars().count() > 100 {
-            return Err(StoreError::Invalid(
-                "A queue name can be at most 100 characters.".into(),
-            ));
-        }
-        if let Some(minutes) = completion_timeout_min
-            && !(1..=MAX_COMPLETION_TIMEOUT_MIN).contains(&minutes)
-        {
-            return Err(StoreError::Invalid(format!(
-                "The completion timeout must be between 1 and {MAX_COMPLETION_TIMEOUT_MIN} minutes, or empty for never."
-            )));
-        }
+        let name = validate_queue(name, completion_timeout_min)?;
         let mut tx = self.pool.begin().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM queues WHERE name = ? COLLATE NOCASE")
@@ -127,6 +112,47 @@ impl Store {
             completion_timeout_min,
             operator_names: vec![self.local_user.name.clone()],
         })
+    }
+
+    /// Changes a queue's name, rule and completion timeout. Chats already in
+    /// it stay; the router re-evaluates offers under the new rule.
+    pub async fn update_queue(
+        &self,
+        queue_id: &str,
+        name: &str,
+        rule: RoutingRule,
+        completion_timeout_min: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let name = validate_queue(name, completion_timeout_min)?;
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM queues WHERE name = ? COLLATE NOCASE AND id <> ?")
+                .bind(name)
+                .bind(queue_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "A queue named “{name}” already exists."
+            )));
+        }
+        let done = sqlx::query(
+            "UPDATE queues SET name = ?, rule = ?, completion_timeout_min = ? WHERE id = ?",
+        )
+        .bind(name)
+        .bind(rule.as_str())
+        .bind(completion_timeout_min)
+        .bind(queue_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "queue",
+                id: queue_id.into(),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn list_operators(&self) -> Result<Vec<OperatorRow>, StoreError> {
@@ -211,4 +237,25 @@ impl Store {
         })
         .transpose()
     }
+}
+
+/// The trimmed name, or why the queue's fields are not acceptable.
+fn validate_queue(name: &str, completion_timeout_min: Option<u32>) -> Result<&str, StoreError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("Give the queue a name.".into()));
+    }
+    if name.chars().count() > 100 {
+        return Err(StoreError::Invalid(
+            "A queue name can be at most 100 characters.".into(),
+        ));
+    }
+    if let Some(minutes) = completion_timeout_min
+        && !(1..=MAX_COMPLETION_TIMEOUT_MIN).contains(&minutes)
+    {
+        return Err(StoreError::Invalid(format!(
+            "The completion timeout must be between 1 and {MAX_COMPLETION_TIMEOUT_MIN} minutes, or empty for never."
+        )));
+    }
+    Ok(name)
 }
