@@ -2,7 +2,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { language } from './i18n';
-import './styles.css';
+// Order matters: later sheets refine earlier ones.
+import './styles/base.css';
+import './styles/chat-list.css';
+import './styles/conversation.css';
+import './styles/settings.css';
 
 document.documentElement.lang = language;
 
