@@ -110,12 +110,18 @@ impl Runtime {
             channels: Mutex::new(HashMap::new()),
             cancel,
         });
-        if let Some(seed) = &config.seed_telegram {
-            runtime
+        let connected = match &config.seed_telegram {
+            Some(seed) => runtime
                 .connect_telegram_bot(&seed.api_base, &seed.token)
-                .await?;
+                .await
+                .map(drop),
+            None => Ok(()),
+        };
+        if let Err(err) = connected.and(runtime.start_channels().await) {
+            // Do not leave the router's tasks running for a runtime nobody holds.
+            runtime.cancel.cancel();
+            return Err(err);
         }
-        runtime.start_channels().await?;
         Ok(runtime)
     }
 

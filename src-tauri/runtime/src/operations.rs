@@ -267,13 +267,10 @@ impl Runtime {
         })
     }
 
-    /// Queues or memberships changed in the store: give the core the new
-    /// configuration and let it re-route.
+    /// Queues, memberships or settings changed in the store (the truth):
+    /// rebuild the core from it and let it re-route.
     pub(crate) async fn reload_routing_config(&self) -> Result<(), IpcError> {
-        let fresh = self.store.load_routing_state().await.map_err(to_ipc)?;
-        self.router.replace_config(fresh).await;
-        self.router.handle(Event::ConfigChanged, Vec::new()).await?;
-        Ok(())
+        self.router.reload().await
     }
 
     async fn my_active_chat(&self, chat_id: &str) -> Result<String, IpcError> {

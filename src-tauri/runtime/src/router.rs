@@ -158,20 +158,12 @@ async fn sleep_or_forever(wait: Option<Duration>) {
 impl Router {
     /// Rebuilds the core from the store and routes whatever waits.
     pub async fn reload(&self) -> Result<(), IpcError> {
-        let fresh = self.store.load_routing_state().await.map_err(to_ipc)?;
-        *self.core.lock().await = Core::new(fresh);
+        {
+            // Load under the lock, so no step persists in between and is lost.
+            let mut core = self.core.lock().await;
+            *core = Core::new(self.store.load_routing_state().await.map_err(to_ipc)?);
+        }
         self.handle(Event::ConfigChanged, Vec::new()).await?;
         Ok(())
-    }
-
-    /// Takes settings, operators and queues from a freshly loaded state,
-    /// keeping the live chats (and the arrival counter) as they are.
-    pub async fn replace_config(&self, fresh: RoutingState) {
-        let mut core = self.core.lock().await;
-        let mut state = core.state().clone();
-        state.settings = fresh.settings;
-        state.operators = fresh.operators;
-        state.queues = fresh.queues;
-        *core = Core::new(state);
     }
 }

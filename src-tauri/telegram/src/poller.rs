@@ -25,8 +25,8 @@ pub async fn run(ctx: ChannelContext) {
             result = poll_once(&ctx) => result,
         };
         let wait = match result {
+            // `poll_once` marks the channel Running as soon as Telegram answers.
             Ok(()) => {
-                ctx.health.send_replace(ChannelHealth::Running);
                 backoff = Duration::from_secs(1);
                 continue;
             }

@@ -63,14 +63,7 @@ impl Store {
             .bind(&inbound.provider_key)
             .execute(&mut *tx)
             .await?;
-            touch_chat(&mut tx, &chat_id, now).await?;
-            sqlx::query(
-                "UPDATE chats SET last_message_at = ?, last_message_outbound = 0 WHERE id = ?",
-            )
-            .bind(now)
-            .bind(&chat_id)
-            .execute(&mut *tx)
-            .await?;
+            record_message(&mut tx, &chat_id, false, now).await?;
             if !changed.contains(&chat_id) {
                 changed.push(chat_id);
             }
@@ -211,16 +204,24 @@ async fn new_queued_chat(
     Ok(chat_id)
 }
 
-pub(super) async fn touch_chat(
+/// A message was stored in the chat: it is the newest activity, and the
+/// completion timeout counts from it (only when it was outgoing).
+pub(super) async fn record_message(
     tx: &mut Transaction<'_, Sqlite>,
     chat_id: &str,
+    outbound: bool,
     now: Millis,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE chats SET last_activity_at = MAX(last_activity_at, ?) WHERE id = ?")
-        .bind(now)
-        .bind(chat_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE chats SET last_activity_at = MAX(last_activity_at, ?1), last_message_at = ?1,
+             last_message_outbound = ?2
+         WHERE id = ?3",
+    )
+    .bind(now)
+    .bind(outbound)
+    .bind(chat_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

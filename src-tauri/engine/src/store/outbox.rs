@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::Store;
-use super::chats::{message_from_row, touch_chat};
+use super::chats::{message_from_row, record_message};
 use crate::clock::Millis;
 use crate::domain::{ChatState, MAX_REPLY_CHARS, Message, OutboxItem, new_id};
 use crate::error::StoreError;
@@ -60,12 +60,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        touch_chat(&mut tx, chat_id, now).await?;
-        sqlx::query("UPDATE chats SET last_message_at = ?, last_message_outbound = 1 WHERE id = ?")
-            .bind(now)
-            .bind(chat_id)
-            .execute(&mut *tx)
-            .await?;
+        record_message(&mut tx, chat_id, true, now).await?;
         let row = sqlx::query(
             "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason
              FROM messages WHERE id = ?",
