@@ -61,6 +61,8 @@ async fn bench() {
             contact_username: None,
             text: "hello".into(),
             sent_at: NOW,
+            edited_at: None,
+            attachment: None,
         })
         .collect();
     let chat_ids = store

@@ -104,6 +104,8 @@ pub fn convert(raw: &Value) -> Converted {
         contact_username: from.username,
         text,
         sent_at: message.date.saturating_mul(1000),
+        edited_at: None,
+        attachment: None,
     }))
 }
 

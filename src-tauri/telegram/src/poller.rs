@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use switchboard_engine::domain::{ChannelHealth, InboundMessage};
+use switchboard_engine::domain::{ChannelHealth, ChannelProblem, InboundMessage};
 use tracing::{info, warn};
 
 use crate::ChannelContext;
@@ -31,14 +31,14 @@ pub async fn run(ctx: ChannelContext) {
                 continue;
             }
             Err(PollError::Api(err)) => {
-                let (reason, wait) = explain(&err, backoff);
+                let (problem, reason, wait) = explain(&err, backoff);
                 warn!(channel = %ctx.channel.id, error = %err, "getUpdates failed");
-                ctx.health.send_replace(ChannelHealth::Error(reason));
+                ctx.health.send_replace(ChannelHealth::problem(problem, reason));
                 wait
             }
             Err(PollError::Store(err)) => {
                 warn!(channel = %ctx.channel.id, error = %err, "storing updates failed");
-                ctx.health.send_replace(ChannelHealth::Error(format!(
+                ctx.health.send_replace(ChannelHealth::problem(ChannelProblem::Storage, format!(
                     "Messages could not be saved on this computer ({err}); retrying."
                 )));
                 backoff
@@ -91,33 +91,40 @@ async fn poll_once(ctx: &ChannelContext) -> Result<(), PollError> {
     Ok(())
 }
 
-/// What to tell the admin, and how long to wait before polling again.
-fn explain(err: &ApiError, backoff: Duration) -> (String, Duration) {
+/// What kind of problem it is, what to tell the admin, and how long to wait
+/// before polling again.
+fn explain(err: &ApiError, backoff: Duration) -> (ChannelProblem, String, Duration) {
     match err {
         ApiError::Api { code: 401, .. } | ApiError::Api { code: 404, .. } => (
-            "Telegram rejected the bot token (401 Unauthorized). Paste the current token from @BotFather in the channel settings.".into(),
+            ChannelProblem::TokenRejected,
+            "Telegram rejected the bot token: it was revoked or is wrong. Paste the current token from @BotFather on the channel card.".into(),
             MAX_BACKOFF,
         ),
         ApiError::Api { code: 409, description, .. } => (
-            format!("This bot is in use by another program ({description}). Stop the other program or give Switchboard its own bot."),
+            ChannelProblem::UsedElsewhere,
+            format!("This bot is used elsewhere (a webhook or another program): {description}. Stop the other program or delete the webhook, or give Switchboard its own bot."),
             backoff,
         ),
         ApiError::Api { code: 429, retry_after, .. } => {
             let secs = retry_after.unwrap_or(5);
             (
+                ChannelProblem::RateLimited,
                 format!("Telegram asked Switchboard to slow down; polling again in {secs} s."),
                 Duration::from_secs(secs),
             )
         }
         ApiError::Api { code, description, .. } => (
+            if *code >= 500 { ChannelProblem::Unreachable } else { ChannelProblem::Other },
             format!("Telegram answered with error {code} ({description}); retrying."),
             backoff,
         ),
         ApiError::Network(detail) => (
+            ChannelProblem::Unreachable,
             format!("Telegram cannot be reached ({detail}); retrying."),
             backoff,
         ),
         ApiError::Protocol(detail) => (
+            ChannelProblem::Other,
             format!("Telegram sent an answer Switchboard does not understand ({detail}); retrying."),
             backoff,
         ),

@@ -3,7 +3,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::Store;
 use crate::clock::Millis;
-use crate::domain::{Channel, Id, Provider, new_id};
+use crate::domain::{CHANNEL_LANGUAGES, Channel, ChannelUpdate, Id, Provider, new_id};
 use crate::error::StoreError;
 
 impl Store {
@@ -56,6 +56,77 @@ impl Store {
         rows.iter().map(channel_from_row).collect()
     }
 
+    pub async fn channel(&self, channel_id: &str) -> Result<Channel, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHANNEL_COLUMNS} WHERE id = ?"
+        )))
+        .bind(channel_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "channel",
+            id: channel_id.into(),
+        })?;
+        channel_from_row(&row)
+    }
+
+    /// Applies an admin's change from the channel's mini-card. New chats go
+    /// to the new queue; chats already waiting stay where they are.
+    pub async fn update_channel(
+        &self,
+        channel_id: &str,
+        update: &ChannelUpdate,
+    ) -> Result<Channel, StoreError> {
+        if let Some(name) = &update.name
+            && (name.trim().is_empty() || name.trim().chars().count() > 100)
+        {
+            return Err(StoreError::Invalid(
+                "A channel needs a name of 1 to 100 characters.".into(),
+            ));
+        }
+        if let Some(language) = &update.language
+            && !CHANNEL_LANGUAGES.contains(&language.as_str())
+        {
+            return Err(StoreError::Invalid(format!(
+                "Unknown language {language:?}; choose one of {}.",
+                CHANNEL_LANGUAGES.join(", ")
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        if let Some(queue_id) = &update.queue_id {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM queues WHERE id = ?")
+                .bind(queue_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound {
+                    what: "queue",
+                    id: queue_id.clone(),
+                });
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE channels SET name = COALESCE(?, name), active = COALESCE(?, active),
+                 queue_id = COALESCE(?, queue_id), language = COALESCE(?, language)
+             WHERE id = ?",
+        )
+        .bind(update.name.as_deref().map(str::trim))
+        .bind(update.active)
+        .bind(&update.queue_id)
+        .bind(&update.language)
+        .bind(channel_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "channel",
+                id: channel_id.into(),
+            });
+        }
+        tx.commit().await?;
+        self.channel(channel_id).await
+    }
+
     /// Where the next getUpdates starts; `None` before the first batch.
     pub async fn telegram_offset(&self, channel_id: &str) -> Result<Option<i64>, StoreError> {
         Ok(
@@ -68,7 +139,7 @@ impl Store {
 }
 
 const CHANNEL_COLUMNS: &str =
-    "SELECT id, provider, name, active, queue_id, api_base, external_id FROM channels";
+    "SELECT id, provider, name, active, queue_id, api_base, external_id, language FROM channels";
 
 fn channel_from_row(row: &SqliteRow) -> Result<Channel, StoreError> {
     Ok(Channel {
@@ -79,5 +150,6 @@ fn channel_from_row(row: &SqliteRow) -> Result<Channel, StoreError> {
         queue_id: row.try_get("queue_id")?,
         api_base: row.try_get("api_base")?,
         external_id: row.try_get("external_id")?,
+        language: row.try_get("language")?,
     })
 }

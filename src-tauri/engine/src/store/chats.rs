@@ -2,6 +2,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::Store;
+use super::attachments::insert_inbound_attachment;
 use crate::clock::Millis;
 use crate::domain::{
     Chat, ChatState, Delivery, Id, InboundMessage, Message, MessageKind, Provider, new_id,
@@ -32,14 +33,31 @@ impl Store {
             })?;
         let mut changed = Vec::new();
         for inbound in batch {
-            let duplicate: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM messages WHERE channel_id = ? AND provider_key = ?",
+            let existing: Option<(Id, Id)> = sqlx::query_as(
+                "SELECT id, chat_id FROM messages WHERE channel_id = ? AND provider_key = ?",
             )
             .bind(channel_id)
             .bind(&inbound.provider_key)
             .fetch_optional(&mut *tx)
             .await?;
-            if duplicate.is_some() {
+            if let Some((message_id, chat_id)) = existing {
+                // A redelivered message is skipped; an edit replaces the text
+                // (only if it is newer than what we have: edits can arrive twice).
+                if let Some(edited_at) = inbound.edited_at {
+                    let done = sqlx::query(
+                        "UPDATE messages SET text = ?, edited_at = ?
+                         WHERE id = ? AND COALESCE(edited_at, 0) < ?",
+                    )
+                    .bind(&inbound.text)
+                    .bind(edited_at)
+                    .bind(&message_id)
+                    .bind(edited_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() > 0 && !changed.contains(&chat_id) {
+                        changed.push(chat_id);
+                    }
+                }
                 continue;
             }
             let contact_id = upsert_contact(&mut tx, channel_id, inbound, now).await?;
@@ -50,19 +68,25 @@ impl Store {
                         .await?
                 }
             };
+            let message_id = new_id();
             sqlx::query(
-                "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at, provider_key, is_read)
-                 VALUES (?, ?, ?, 'inbound', ?, ?, ?, ?, 0)",
+                "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at, provider_key, is_read, edited_at)
+                 VALUES (?, ?, ?, 'inbound', ?, ?, ?, ?, 0, ?)",
             )
-            .bind(new_id())
+            .bind(&message_id)
             .bind(&chat_id)
             .bind(channel_id)
             .bind(&inbound.text)
             .bind(&inbound.contact_name)
             .bind(inbound.sent_at)
             .bind(&inbound.provider_key)
+            .bind(inbound.edited_at)
             .execute(&mut *tx)
             .await?;
+            if let Some(attachment) = &inbound.attachment {
+                insert_inbound_attachment(&mut tx, channel_id, &message_id, attachment, now)
+                    .await?;
+            }
             record_message(&mut tx, &chat_id, false, now).await?;
             if !changed.contains(&chat_id) {
                 changed.push(chat_id);
@@ -113,14 +137,28 @@ impl Store {
 
     /// The conversation in the order it happened.
     pub async fn messages(&self, chat_id: &str) -> Result<Vec<Message>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason
-             FROM messages WHERE chat_id = ? ORDER BY rowid",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE_COLUMNS} WHERE chat_id = ? ORDER BY rowid"
+        )))
         .bind(chat_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(message_from_row).collect()
+        let mut messages: Vec<Message> = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?;
+        let mut files = self
+            .attachments_of_chat(chat_id)
+            .await?
+            .into_iter()
+            .peekable();
+        // Both lists are in message order, so one pass attaches every file.
+        for message in &mut messages {
+            while let Some(file) = files.next_if(|f| f.message_id == message.id) {
+                message.attachments.push(file);
+            }
+        }
+        Ok(messages)
     }
 
     /// The operator opened the chat: its inbound messages are read.
@@ -256,6 +294,10 @@ fn chat_from_row(row: &SqliteRow) -> Result<Chat, StoreError> {
     })
 }
 
+pub(super) const MESSAGE_COLUMNS: &str =
+    "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason, edited_at
+     FROM messages";
+
 pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
     let delivery: Option<&str> = row.try_get("delivery")?;
     Ok(Message {
@@ -267,5 +309,7 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         created_at: row.try_get("created_at")?,
         delivery: delivery.map(Delivery::parse).transpose()?,
         failure_reason: row.try_get("failure_reason")?,
+        edited_at: row.try_get("edited_at")?,
+        attachments: Vec::new(),
     })
 }

@@ -6,6 +6,7 @@
 //! happens in one transaction here, never across calls.
 
 mod admin;
+mod attachments;
 mod channels;
 mod chats;
 mod outbox;
@@ -15,6 +16,8 @@ mod routing;
 pub use admin::{
     ACCEPT_TIMEOUT_MIN_RANGE, MemberKind, QueueMemberRow, RoleRow, SIMULTANEOUS_CHATS_RANGE,
 };
+pub use attachments::MAX_FETCH_ATTEMPTS;
+pub use outbox::MAX_CAPTION_CHARS;
 pub use queues::{ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow};
 pub use routing::{RoutingChanges, RoutingRecord};
 

@@ -5,9 +5,26 @@
 use sqlx::Row;
 
 use super::Store;
-use super::chats::{message_from_row, record_message};
+use super::attachments::insert_outgoing_attachment;
+use super::chats::{MESSAGE_COLUMNS, message_from_row, record_message};
 use crate::clock::Millis;
-use crate::domain::{ChatState, MAX_REPLY_CHARS, Message, OutboxItem, new_id};
+use crate::domain::{
+    AttachmentKind, ChatState, Id, MAX_OUTGOING_FILE_BYTES, MAX_OUTGOING_PHOTO_BYTES,
+    MAX_REPLY_CHARS, Message, OutboxFile, OutboxItem, OutgoingFile, new_id,
+};
+
+/// Telegram's limit for media captions.
+pub const MAX_CAPTION_CHARS: usize = 1024;
+
+fn check_length(text: &str) -> Result<(), StoreError> {
+    let length = text.chars().count();
+    if length > MAX_REPLY_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "The reply is {length} characters long; the limit is {MAX_REPLY_CHARS}."
+        )));
+    }
+    Ok(())
+}
 use crate::error::StoreError;
 
 impl Store {
@@ -22,12 +39,67 @@ impl Store {
         if text.trim().is_empty() {
             return Err(StoreError::Invalid("The reply is empty.".into()));
         }
-        let length = text.chars().count();
-        if length > MAX_REPLY_CHARS {
+        check_length(text)?;
+        self.queue_outbound(chat_id, text, None, now).await
+    }
+
+    /// Queues a file an operator sends, with an optional caption. The bytes
+    /// are stored with the message, so the file survives restarts until sent.
+    pub async fn queue_file(
+        &self,
+        chat_id: &str,
+        file: &OutgoingFile,
+        caption: &str,
+        now: Millis,
+    ) -> Result<Message, StoreError> {
+        let name = file.file_name.trim();
+        if name.is_empty() || name.chars().any(char::is_control) || name.len() > 255 {
+            return Err(StoreError::Invalid(
+                "The file needs a name of at most 255 characters, without control characters."
+                    .into(),
+            ));
+        }
+        if file.bytes.is_empty() {
+            return Err(StoreError::Invalid(format!("{name} is empty.")));
+        }
+        let limit = match file.kind {
+            AttachmentKind::Photo => MAX_OUTGOING_PHOTO_BYTES,
+            _ => MAX_OUTGOING_FILE_BYTES,
+        };
+        if file.bytes.len() > limit {
             return Err(StoreError::Invalid(format!(
-                "The reply is {length} characters long; the limit is {MAX_REPLY_CHARS}."
+                "{name} is {} MB; Telegram accepts at most {} MB for a {}.",
+                file.bytes.len().div_ceil(1024 * 1024),
+                limit / (1024 * 1024),
+                if file.kind == AttachmentKind::Photo {
+                    "photo"
+                } else {
+                    "file"
+                },
             )));
         }
+        if !matches!(file.kind, AttachmentKind::Photo | AttachmentKind::Document) {
+            return Err(StoreError::Invalid(
+                "Only photos and documents can be sent.".into(),
+            ));
+        }
+        // Telegram's caption limit is 1024 characters.
+        if caption.chars().count() > MAX_CAPTION_CHARS {
+            return Err(StoreError::Invalid(format!(
+                "A file's caption can be at most {MAX_CAPTION_CHARS} characters long."
+            )));
+        }
+        self.queue_outbound(chat_id, caption.trim(), Some(file), now)
+            .await
+    }
+
+    async fn queue_outbound(
+        &self,
+        chat_id: &str,
+        text: &str,
+        file: Option<&OutgoingFile>,
+        now: Millis,
+    ) -> Result<Message, StoreError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query("SELECT channel_id, state, operator_id FROM chats WHERE id = ?")
             .bind(chat_id)
@@ -60,16 +132,60 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if let Some(file) = file {
+            insert_outgoing_attachment(&mut tx, &channel_id, &id, file, now).await?;
+        }
         record_message(&mut tx, chat_id, true, now).await?;
-        let row = sqlx::query(
-            "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason
-             FROM messages WHERE id = ?",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE_COLUMNS} WHERE id = ?"
+        )))
         .bind(&id)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        message_from_row(&row)
+        let mut message = message_from_row(&row)?;
+        message.attachments = self.attachments_of_message(&id).await?;
+        Ok(message)
+    }
+
+    /// The operator asks to send a failed message again (after the customer
+    /// unblocked the bot, say). Returns the chat it belongs to.
+    pub async fn retry_message(&self, message_id: &str, now: Millis) -> Result<Id, StoreError> {
+        let row =
+            sqlx::query("SELECT chat_id, delivery, author_user_id FROM messages WHERE id = ?")
+                .bind(message_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "message",
+                    id: message_id.into(),
+                })?;
+        let chat_id: Id = row.try_get("chat_id")?;
+        let delivery: Option<String> = row.try_get("delivery")?;
+        let author: Option<String> = row.try_get("author_user_id")?;
+        if author.as_deref() != Some(self.local_user.id.as_str()) {
+            return Err(StoreError::Conflict(
+                "Only the operator who wrote a message can send it again.".into(),
+            ));
+        }
+        match delivery.as_deref() {
+            Some("failed") => {}
+            Some("pending") => return Ok(chat_id), // already queued: retrying is a no-op
+            _ => {
+                return Err(StoreError::Conflict(
+                    "Only a message that failed to send can be sent again.".into(),
+                ));
+            }
+        }
+        sqlx::query(
+            "UPDATE messages SET delivery = 'pending', next_attempt_at = ?, failure_reason = NULL
+             WHERE id = ? AND delivery = 'failed'",
+        )
+        .bind(now)
+        .bind(message_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(chat_id)
     }
 
     /// Pending messages of a channel whose next attempt is due, oldest first.
@@ -79,8 +195,10 @@ impl Store {
         now: Millis,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.id, m.chat_id, c.provider_chat_id, m.text, m.attempts, m.parts_sent
+            "SELECT m.id, m.chat_id, c.provider_chat_id, m.text, m.attempts, m.parts_sent,
+                 a.id AS attachment_id, a.kind AS attachment_kind, a.file_name, a.mime_type
              FROM messages m JOIN chats c ON c.id = m.chat_id
+             LEFT JOIN attachments a ON a.message_id = m.id
              WHERE m.channel_id = ? AND m.delivery = 'pending' AND COALESCE(m.next_attempt_at, 0) <= ?
              ORDER BY m.rowid LIMIT 100",
         )
@@ -97,6 +215,15 @@ impl Store {
                     text: row.try_get("text")?,
                     attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(0),
                     parts_sent: u32::try_from(row.try_get::<i64, _>("parts_sent")?).unwrap_or(0),
+                    attachment: match row.try_get::<Option<String>, _>("attachment_id")? {
+                        Some(attachment_id) => Some(OutboxFile {
+                            attachment_id,
+                            kind: AttachmentKind::parse(row.try_get("attachment_kind")?)?,
+                            file_name: row.try_get("file_name")?,
+                            mime_type: row.try_get("mime_type")?,
+                        }),
+                        None => None,
+                    },
                 })
             })
             .collect()
