@@ -7,6 +7,7 @@
 //! base URL. The control API lives under `/_sandbox/`; [`TelegramControl`] offers the same
 //! operations in-process. See `README.md` for what is simulated.
 
+mod base64;
 mod control;
 mod error;
 mod params;
@@ -21,7 +22,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use error::SandboxError;
-pub use telegram::{CustomerMessage, CustomerPhoto, Fault, SentMessage, TelegramControl};
+pub use telegram::{
+    CustomerEdit, CustomerMedia, CustomerMessage, CustomerPhoto, Fault, MediaKind, SandboxFile,
+    SentMessage, SlowCall, TelegramControl,
+};
 
 /// How to start a sandbox.
 #[derive(Debug, Clone)]

@@ -1,11 +1,11 @@
-//! The customer's side of a private chat: writing, sending a photo, blocking the bot.
+//! The customer's side of a private chat: writing, sending media, blocking the bot.
 
 use serde_json::{Value, json};
 
-use super::files::{self, FileKind};
-use super::objects;
+use super::media::{self, Described};
+use super::methods::MAX_CAPTION_CHARS;
 use super::state::{Bot, Customer};
-use super::{CustomerMessage, CustomerPhoto};
+use super::{CustomerMedia, CustomerMessage, CustomerPhoto, MediaKind, files, objects};
 use crate::SandboxError;
 
 /// A 2×2 PNG, sent when a simulated customer sends a photo without giving one.
@@ -16,6 +16,10 @@ const DEFAULT_PNG: [u8; 73] = [
     0x44, 0x0c, 0x10, 0x0a, 0x00, 0x25, 0x66, 0x05, 0xb1, 0xe7, 0xfc, 0x94, 0xcd, 0x00, 0x00, 0x00,
     0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
+
+pub(super) fn invalid(reason: impl Into<String>) -> SandboxError {
+    SandboxError::InvalidInput(reason.into())
+}
 
 fn customer(
     user_id: i64,
@@ -82,25 +86,74 @@ pub(super) fn writes(bot: &Bot, message: CustomerMessage) -> Result<Value, Sandb
 }
 
 pub(super) fn sends_photo(bot: &Bot, photo: CustomerPhoto) -> Result<Value, SandboxError> {
-    let customer = customer(
-        photo.user_id,
-        &photo.first_name,
-        photo.last_name,
-        photo.username,
-    )?;
-    let bytes = photo.image.unwrap_or_else(|| DEFAULT_PNG.to_vec());
-    if files::image_size(&bytes).is_none() {
-        return Err(SandboxError::InvalidInput(
-            "image is neither a PNG nor a JPEG".to_owned(),
-        ));
-    }
-    let sizes = {
-        let mut state = bot.lock();
-        files::store(&mut state, FileKind::Photo, bytes, None, None).json
+    let media = CustomerMedia {
+        user_id: photo.user_id,
+        first_name: photo.first_name,
+        last_name: photo.last_name,
+        username: photo.username,
+        kind: MediaKind::Photo,
+        bytes: photo.image.unwrap_or_default(),
+        caption: photo.caption,
+        ..CustomerMedia::default()
     };
-    let caption = photo.caption.filter(|c| !c.trim().is_empty());
+    sends_media(bot, media)
+}
+
+pub(super) fn sends_media(bot: &Bot, sent: CustomerMedia) -> Result<Value, SandboxError> {
+    let customer = customer(
+        sent.user_id,
+        &sent.first_name,
+        sent.last_name,
+        sent.username,
+    )?;
+    let kind = sent.kind;
+    let bytes = match kind {
+        MediaKind::Photo if sent.bytes.is_empty() => DEFAULT_PNG.to_vec(),
+        MediaKind::Photo if media::image_size(&sent.bytes).is_none() => {
+            return Err(invalid("image is neither a PNG nor a JPEG"));
+        }
+        _ if sent.bytes.is_empty() => return Err(invalid("bytes are empty")),
+        _ => sent.bytes,
+    };
+    let caption = sent
+        .caption
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if kind == MediaKind::Sticker && caption.is_some() {
+        return Err(invalid("stickers have no caption"));
+    }
+    if caption
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS)
+    {
+        return Err(invalid("caption is longer than 1024 characters"));
+    }
+    // Telegram keeps a file name and a type only for documents (voice notes get a type).
+    let file_name = sent.file_name.filter(|_| kind == MediaKind::Document);
+    let mime_type = match kind {
+        MediaKind::Document => sent.mime_type.or_else(|| {
+            file_name
+                .as_deref()
+                .and_then(media::guess_mime)
+                .map(str::to_owned)
+        }),
+        MediaKind::Voice => sent.mime_type,
+        _ => None,
+    };
+    let object = {
+        let mut state = bot.lock();
+        let described = Described {
+            kind,
+            bytes: &bytes,
+            file_name: file_name.as_deref(),
+            mime_type: mime_type.as_deref(),
+            duration: sent.duration,
+            emoji: sent.emoji.as_deref(),
+        };
+        files::store(&mut state, &described).json
+    };
     Ok(deliver(bot, customer, |m| {
-        m.insert("photo".to_owned(), sizes);
+        m.insert(media::field(kind).to_owned(), object);
         if let Some(caption) = caption {
             m.insert("caption".to_owned(), json!(caption));
         }

@@ -2,23 +2,18 @@
 //! `getFile`, and the download URL `/file/bot<token>/<file_path>`.
 
 use axum::body::Bytes;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::ApiError;
+use super::media::{self, Described};
 use super::methods::{self, MAX_CAPTION_CHARS};
 use super::state::{Bot, BotState};
+use super::{ApiError, MediaKind, SandboxFile};
 use crate::params::{Params, Upload};
 
 /// Upload caps of the real API: photos 10 MB, other files 50 MB; downloads 20 MB.
 const MAX_PHOTO_UPLOAD: usize = 10 * 1024 * 1024;
 const MAX_FILE_UPLOAD: usize = 50 * 1024 * 1024;
 const MAX_DOWNLOAD: usize = 20 * 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Photo,
-    Document,
-}
 
 /// A file the simulated Telegram holds: what a bot or a customer sent.
 #[derive(Debug, Clone)]
@@ -27,39 +22,23 @@ pub struct StoredFile {
     pub file_unique_id: String,
     pub file_path: String,
     pub bytes: Bytes,
+    pub file_name: Option<String>,
     pub mime_type: Option<String>,
-    /// The object a message carries: `[PhotoSize]` for photos, `Document` for documents.
+    /// The object a message carries: `[PhotoSize]` for photos, `Document`, `Voice`, `Sticker`.
     pub json: Value,
 }
 
-/// Width and height of a PNG or JPEG, read from its header.
-pub fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let be32 = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let be16 = |at: usize| {
-        bytes
-            .get(at..at + 2)
-            .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
-    };
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16) == Some(b"IHDR") {
-        return Some((be32(16)?, be32(20)?));
-    }
-    if !bytes.starts_with(&[0xff, 0xd8]) {
-        return None;
-    }
-    let mut at = 2;
-    while *bytes.get(at)? == 0xff {
-        let marker = *bytes.get(at + 1)?;
-        let is_frame = (0xc0..=0xcf).contains(&marker) && ![0xc4, 0xc8, 0xcc].contains(&marker);
-        if is_frame {
-            return Some((be16(at + 7)?, be16(at + 5)?));
+impl StoredFile {
+    pub fn public(&self) -> SandboxFile {
+        SandboxFile {
+            file_id: self.file_id.clone(),
+            file_unique_id: self.file_unique_id.clone(),
+            file_path: self.file_path.clone(),
+            file_name: self.file_name.clone(),
+            mime_type: self.mime_type.clone(),
+            bytes: self.bytes.to_vec(),
         }
-        at += 2 + usize::try_from(be16(at + 2)?).ok()?;
     }
-    None
 }
 
 fn random_tail(len: usize) -> String {
@@ -70,68 +49,39 @@ fn random_tail(len: usize) -> String {
 }
 
 /// Stores bytes as a new file and returns it (also kept in `state.files`).
-pub fn store(
-    state: &mut BotState,
-    kind: FileKind,
-    bytes: impl Into<Bytes>,
-    file_name: Option<String>,
-    mime_type: Option<String>,
-) -> StoredFile {
-    let bytes: Bytes = bytes.into();
+pub fn store(state: &mut BotState, file: &Described<'_>) -> StoredFile {
     let seq = state.next_file_seq;
     state.next_file_seq += 1;
-    let (prefix, folder) = match kind {
-        FileKind::Photo => ("AgACAgIAAxkB", "photos"),
-        FileKind::Document => ("BQACAgIAAxkB", "documents"),
-    };
+    let (prefix, folder) = media::layout(file.kind);
     let file_id = format!("{prefix}{seq:06}{}", random_tail(40));
     let file_unique_id = format!("AQAD{seq:06}{}", random_tail(6));
-    let size = bytes.len();
-    let json = match kind {
-        FileKind::Photo => {
-            let (width, height) = image_size(&bytes).unwrap_or((0, 0));
-            json!([{ "file_id": file_id, "file_unique_id": file_unique_id,
-                     "width": width, "height": height, "file_size": size }])
-        }
-        FileKind::Document => {
-            let mut doc = Map::new();
-            doc.insert("file_id".to_owned(), json!(file_id));
-            doc.insert("file_unique_id".to_owned(), json!(file_unique_id));
-            if let Some(name) = &file_name {
-                doc.insert("file_name".to_owned(), json!(name));
-            }
-            if let Some(mime) = &mime_type {
-                doc.insert("mime_type".to_owned(), json!(mime));
-            }
-            doc.insert("file_size".to_owned(), json!(size));
-            Value::Object(doc)
-        }
+    let extension = media::extension(file.kind, file.bytes, file.file_name);
+    // Photos carry no type in the Bot API, but recording one lets assertions and downloads
+    // say what the bytes are.
+    let mime_type = match file.kind {
+        MediaKind::Photo if file.bytes.starts_with(b"\x89PNG") => Some("image/png".to_owned()),
+        MediaKind::Photo => Some("image/jpeg".to_owned()),
+        MediaKind::Sticker => Some("image/webp".to_owned()),
+        MediaKind::Voice => Some(file.mime_type.unwrap_or("audio/ogg").to_owned()),
+        MediaKind::Document => file.mime_type.map(str::to_owned),
     };
-    let extension = match (kind, file_name.as_deref()) {
-        (FileKind::Photo, _) if bytes.starts_with(b"\x89PNG") => "png",
-        (FileKind::Photo, _) => "jpg",
-        (FileKind::Document, Some(name)) => name
-            .rsplit_once('.')
-            .map(|(_, e)| e)
-            .filter(|e| (1..=8).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric()))
-            .unwrap_or("bin"),
-        (FileKind::Document, None) => "bin",
-    };
-    let file = StoredFile {
+    let stored = StoredFile {
+        json: media::object(&file_id, &file_unique_id, file),
         file_id: file_id.clone(),
         file_unique_id,
         file_path: format!("{folder}/file_{seq}.{extension}"),
-        bytes,
+        bytes: Bytes::copy_from_slice(file.bytes),
+        file_name: file.file_name.map(str::to_owned),
         mime_type,
-        json,
     };
-    state.files.insert(file_id, file.clone());
-    file
+    state.files.insert(file_id, stored.clone());
+    stored
 }
 
 /// Resolves the media parameter of a send: an upload, `attach://<field>`, a known file_id or
 /// an HTTP URL (accepted but not fetched: it becomes an empty file).
-fn media(bot: &Bot, params: &Params, kind: FileKind, field: &str) -> Result<Value, ApiError> {
+fn media(bot: &Bot, params: &Params, kind: MediaKind) -> Result<StoredFile, ApiError> {
+    let field = media::field(kind);
     let upload = params.upload(field).or_else(|| {
         let name = params.non_empty(field)?.strip_prefix("attach://")?;
         params.upload(name)
@@ -143,7 +93,7 @@ fn media(bot: &Bot, params: &Params, kind: FileKind, field: &str) -> Result<Valu
         bytes,
     }) = upload
     {
-        let cap = if kind == FileKind::Photo {
+        let cap = if kind == MediaKind::Photo {
             MAX_PHOTO_UPLOAD
         } else {
             MAX_FILE_UPLOAD
@@ -154,11 +104,19 @@ fn media(bot: &Bot, params: &Params, kind: FileKind, field: &str) -> Result<Valu
         if bytes.is_empty() {
             return Err(ApiError::bad_request("file must be non-empty"));
         }
-        if kind == FileKind::Photo && image_size(bytes).is_none() {
+        if kind == MediaKind::Photo && media::image_size(bytes).is_none() {
             return Err(ApiError::bad_request("IMAGE_PROCESS_FAILED"));
         }
-        let (name, mime) = (file_name.clone(), content_type.clone());
-        return Ok(store(&mut state, kind, bytes.clone(), name, mime).json);
+        let mime = media::upload_mime(content_type.as_deref(), file_name.as_deref());
+        let described = Described {
+            kind,
+            bytes,
+            file_name: file_name.as_deref(),
+            mime_type: mime.as_deref(),
+            duration: None,
+            emoji: None,
+        };
+        return Ok(store(&mut state, &described));
     }
     let Some(reference) = params.non_empty(field) else {
         return Err(ApiError::bad_request(&format!(
@@ -166,21 +124,30 @@ fn media(bot: &Bot, params: &Params, kind: FileKind, field: &str) -> Result<Valu
         )));
     };
     if let Some(file) = state.files.get(reference) {
-        return Ok(file.json.clone());
+        return Ok(file.clone());
     }
     if reference.starts_with("http://") || reference.starts_with("https://") {
-        let name = reference.rsplit('/').next().map(str::to_owned);
-        return Ok(store(&mut state, kind, Bytes::new(), name, None).json);
+        let name = reference.rsplit('/').next().filter(|n| !n.is_empty());
+        let mime = name.and_then(media::guess_mime);
+        let described = Described {
+            kind,
+            bytes: &[],
+            file_name: name,
+            mime_type: mime,
+            duration: None,
+            emoji: None,
+        };
+        return Ok(store(&mut state, &described));
     }
     Err(ApiError::bad_request(
         "wrong file identifier/HTTP URL specified",
     ))
 }
 
-fn send_media(bot: &Bot, params: &Params, kind: FileKind) -> Result<Value, ApiError> {
-    let (field, method) = match kind {
-        FileKind::Photo => ("photo", "sendPhoto"),
-        FileKind::Document => ("document", "sendDocument"),
+fn send_media(bot: &Bot, params: &Params, kind: MediaKind) -> Result<Value, ApiError> {
+    let method = match kind {
+        MediaKind::Photo => "sendPhoto",
+        _ => "sendDocument",
     };
     methods::check_parse_mode(params)?;
     let caption = params.text("caption").unwrap_or("").trim();
@@ -195,9 +162,14 @@ fn send_media(bot: &Bot, params: &Params, kind: FileKind) -> Result<Value, ApiEr
             return Err(ApiError::chat_not_found());
         }
     }
-    let object = media(bot, params, kind, field)?;
-    methods::post(bot, chat_id, method, params, caption, |m| {
-        m.insert(field.to_owned(), object);
+    let file = media(bot, params, kind)?;
+    let sent = methods::Sent {
+        method,
+        text: caption,
+        file: Some(&file),
+    };
+    methods::post(bot, chat_id, params, sent, |m| {
+        m.insert(media::field(kind).to_owned(), file.json.clone());
         if !caption.is_empty() {
             m.insert("caption".to_owned(), json!(caption));
         }
@@ -205,11 +177,11 @@ fn send_media(bot: &Bot, params: &Params, kind: FileKind) -> Result<Value, ApiEr
 }
 
 pub fn send_photo(bot: &Bot, params: &Params) -> Result<Value, ApiError> {
-    send_media(bot, params, FileKind::Photo)
+    send_media(bot, params, MediaKind::Photo)
 }
 
 pub fn send_document(bot: &Bot, params: &Params) -> Result<Value, ApiError> {
-    send_media(bot, params, FileKind::Document)
+    send_media(bot, params, MediaKind::Document)
 }
 
 pub fn get_file(bot: &Bot, params: &Params) -> Result<Value, ApiError> {

@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
+use super::faults::{self, Effect};
 use super::state::{Registry, parse_token};
 use super::{ApiError, TelegramControl, api_error, files, methods};
 use crate::params::Params;
@@ -39,13 +40,16 @@ fn percent_decode(segment: &str) -> Option<String> {
 }
 
 /// Looks the token up: a malformed token and an unknown one both get 401, with the real
-/// server's two texts.
+/// server's two texts. A revoked token is as unknown as one that never existed.
 fn bot_for(registry: &Registry, raw_token: &str) -> Result<Arc<super::state::Bot>, ApiError> {
     let token = percent_decode(raw_token).unwrap_or_default();
     if parse_token(&token).is_err() {
         return Err(ApiError::new(401, "Unauthorized: invalid token specified"));
     }
-    registry.get(&token).ok_or_else(ApiError::unauthorized)
+    registry
+        .get(&token)
+        .filter(|bot| !bot.is_revoked())
+        .ok_or_else(ApiError::unauthorized)
 }
 
 /// The router's fallback: everything that is not the control API.
@@ -71,15 +75,22 @@ pub async fn bot_api(State(telegram): State<TelegramControl>, request: Request) 
         Ok(params) => params,
         Err(error) => return error.into_response(),
     };
-    let fault = bot.lock().take_fault(method);
-    if let Some(fault) = fault {
-        tracing::info!(
-            bot = bot.id,
-            method,
-            code = fault.error_code,
-            "injected fault"
-        );
-        return fault_error(&fault).into_response();
+    let effect = bot.lock().faults.take(method);
+    match effect {
+        Some(Effect::Fail(fault)) => {
+            tracing::info!(
+                bot = bot.id,
+                method,
+                code = fault.error_code,
+                "injected fault"
+            );
+            return faults::error(&fault).into_response();
+        }
+        Some(Effect::Delay(delay)) => {
+            tracing::info!(bot = bot.id, method, ?delay, "injected slow call");
+            tokio::time::sleep(delay).await;
+        }
+        None => {}
     }
     let closing = || registry.is_closed();
     match methods::call(&bot, method, &params, closing).await {
@@ -91,39 +102,6 @@ pub async fn bot_api(State(telegram): State<TelegramControl>, request: Request) 
             tracing::debug!(bot = bot.id, method, code = error.code, %error.description, "error");
             error.into_response()
         }
-    }
-}
-
-/// The error an injected fault answers with; an empty description gets the usual text.
-fn fault_error(fault: &super::Fault) -> ApiError {
-    // A real 429 always says when to retry.
-    let retry_after = match (fault.error_code, fault.retry_after) {
-        (429, None) => Some(1),
-        (_, given) => given,
-    };
-    let description = if fault.description.is_empty() {
-        match fault.error_code {
-            429 => format!(
-                "Too Many Requests: retry after {}",
-                retry_after.unwrap_or(1)
-            ),
-            400 => "Bad Request".to_owned(),
-            401 => "Unauthorized".to_owned(),
-            403 => "Forbidden".to_owned(),
-            404 => "Not Found".to_owned(),
-            409 => "Conflict".to_owned(),
-            502 => "Bad Gateway".to_owned(),
-            503 => "Service Unavailable".to_owned(),
-            504 => "Gateway Timeout".to_owned(),
-            _ => "Internal Server Error".to_owned(),
-        }
-    } else {
-        fault.description.clone()
-    };
-    ApiError {
-        code: fault.error_code,
-        description,
-        retry_after,
     }
 }
 

@@ -1,10 +1,11 @@
-//! Bot API methods other than getUpdates and the file methods: dispatch, getMe, sendMessage,
-//! webhook stubs, and what every "send" shares (chat lookup, blocking, replies, recording).
+//! Bot API methods other than getUpdates, the file and the webhook methods: dispatch, getMe,
+//! sendMessage, and what every "send" shares (chat lookup, blocking, replies, recording).
 
 use serde_json::{Map, Value, json};
 
+use super::files::StoredFile;
 use super::state::Bot;
-use super::{ApiError, SentMessage, files, objects, updates};
+use super::{ApiError, SentMessage, files, objects, updates, webhook};
 use crate::params::Params;
 
 /// Longest message text, in Unicode scalar values (`char`s). Telegram documents "1-4096
@@ -28,22 +29,11 @@ pub async fn call(
         "sendphoto" => files::send_photo(bot, params),
         "senddocument" => files::send_document(bot, params),
         "getfile" => files::get_file(bot, params),
-        "deletewebhook" => delete_webhook(bot, params),
-        "getwebhookinfo" => Ok(webhook_info(bot)),
+        "setwebhook" => webhook::set_webhook(bot, params),
+        "deletewebhook" => webhook::delete_webhook(bot, params),
+        "getwebhookinfo" => Ok(webhook::webhook_info(bot)),
         _ => Err(ApiError::not_found()),
     }
-}
-
-fn delete_webhook(bot: &Bot, params: &Params) -> Result<Value, ApiError> {
-    if params.flag("drop_pending_updates") {
-        bot.lock().updates.clear();
-    }
-    Ok(json!(true))
-}
-
-fn webhook_info(bot: &Bot) -> Value {
-    let pending = bot.lock().updates.len();
-    json!({ "url": "", "has_custom_certificate": false, "pending_update_count": pending })
 }
 
 fn send_message(bot: &Bot, params: &Params) -> Result<Value, ApiError> {
@@ -57,7 +47,12 @@ fn send_message(bot: &Bot, params: &Params) -> Result<Value, ApiError> {
         return Err(ApiError::bad_request("message is too long"));
     }
     let chat_id = chat_id(params)?;
-    post(bot, chat_id, "sendMessage", params, text, |m| {
+    let sent = Sent {
+        method: "sendMessage",
+        text,
+        file: None,
+    };
+    post(bot, chat_id, params, sent, |m| {
         if let Some(entities) = objects::entities(text) {
             m.insert("entities".to_owned(), entities);
         }
@@ -109,14 +104,22 @@ fn reply_target(params: &Params) -> Result<Option<(i64, bool)>, ApiError> {
         .map(|id| (id, allow_missing)))
 }
 
+/// What a successful send records in [`SentMessage`].
+pub struct Sent<'a> {
+    /// Canonical case (`sendMessage`).
+    pub method: &'a str,
+    /// The text, or the caption of media.
+    pub text: &'a str,
+    pub file: Option<&'a StoredFile>,
+}
+
 /// Posts a bot message into a private chat: checks blocking and the chat, resolves the reply,
 /// numbers the message, remembers it and records the send. `content` adds text/media fields.
 pub fn post(
     bot: &Bot,
     chat_id: i64,
-    method: &str,
     params: &Params,
-    recorded_text: &str,
+    sent: Sent<'_>,
     content: impl FnOnce(&mut Map<String, Value>),
 ) -> Result<Value, ApiError> {
     let reply = reply_target(params)?;
@@ -154,10 +157,17 @@ pub fn post(
     chat.remember(message_id, &message);
     state.sent.push(SentMessage {
         chat_id,
-        text: recorded_text.to_owned(),
+        text: sent.text.to_owned(),
         message_id,
         date,
-        method: method.to_owned(),
+        method: sent.method.to_owned(),
+        sent_at_ms: objects::now_ms(),
+        file_id: sent.file.map(|f| f.file_id.clone()),
+        file_name: sent.file.and_then(|f| f.file_name.clone()),
+        mime_type: sent.file.and_then(|f| f.mime_type.clone()),
+        file_size: sent
+            .file
+            .map(|f| u64::try_from(f.bytes.len()).unwrap_or(u64::MAX)),
     });
     Ok(message)
 }

@@ -3,80 +3,30 @@
 
 mod api_error;
 mod customers;
+mod edits;
+mod faults;
 mod files;
 mod http;
+mod media;
 mod methods;
 mod objects;
 mod state;
+mod types;
 mod updates;
+mod webhook;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::SandboxError;
 pub(crate) use api_error::ApiError;
 pub(crate) use http::bot_api;
 pub(crate) use state::Registry;
-
-/// A customer writing a text message to a bot in a private chat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomerMessage {
-    /// Telegram user id; also the private chat id.
-    pub user_id: i64,
-    pub first_name: String,
-    #[serde(default)]
-    pub last_name: Option<String>,
-    #[serde(default)]
-    pub username: Option<String>,
-    pub text: String,
-}
-
-/// A customer sending a photo (with an optional caption) to a bot.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CustomerPhoto {
-    pub user_id: i64,
-    pub first_name: String,
-    pub last_name: Option<String>,
-    pub username: Option<String>,
-    pub caption: Option<String>,
-    /// PNG or JPEG bytes; `None` sends a small built-in PNG.
-    pub image: Option<Vec<u8>>,
-}
-
-/// A message the bot sent successfully (recorded for assertions).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SentMessage {
-    pub chat_id: i64,
-    /// The message text, or the caption for media (empty when none).
-    pub text: String,
-    pub message_id: i64,
-    pub date: i64,
-    /// The Bot API method as the bot called it, in canonical case (`sendMessage`, `sendPhoto`).
-    pub method: String,
-}
-
-/// A failure to answer the next `times` calls of `method` with, before normal handling.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fault {
-    /// Bot API method name (case-insensitive), or `*` for any method.
-    pub method: String,
-    pub error_code: u16,
-    /// Empty: a default for the code (`Too Many Requests: retry after N`, `Internal Server
-    /// Error`, `Bad Gateway`, ...).
-    #[serde(default)]
-    pub description: String,
-    /// Sent as `parameters.retry_after`.
-    #[serde(default)]
-    pub retry_after: Option<u64>,
-    #[serde(default = "one")]
-    pub times: u32,
-}
-
-fn one() -> u32 {
-    1
-}
+pub use types::{
+    CustomerEdit, CustomerMedia, CustomerMessage, CustomerPhoto, Fault, MediaKind, SandboxFile,
+    SentMessage, SlowCall,
+};
 
 /// In-process control of the simulated Telegram: the same operations as the HTTP control API.
 /// Cheap to clone; every operation is immediate (no I/O), so only waiting is `async`.
@@ -136,12 +86,40 @@ impl TelegramControl {
         customers::sends_photo(&*self.bot(token)?, photo)
     }
 
+    /// A customer sends a photo, document, voice note or sticker; returns the Update. The file
+    /// is then downloadable with `getFile` and `/file/bot<token>/<file_path>`.
+    pub fn customer_sends_media(
+        &self,
+        token: &str,
+        media: CustomerMedia,
+    ) -> Result<Value, SandboxError> {
+        customers::sends_media(&*self.bot(token)?, media)
+    }
+
+    /// A customer edits one of their messages (the text, or a media message's caption);
+    /// returns the `edited_message` Update. Fails if that user sent no such message.
+    pub fn customer_edits(&self, token: &str, edit: CustomerEdit) -> Result<Value, SandboxError> {
+        edits::edits(&*self.bot(token)?, edit)
+    }
+
     /// Everything the bot sent successfully, oldest first (empty for an unknown token).
     pub fn sent_messages(&self, token: &str) -> Vec<SentMessage> {
         self.registry
             .get(token)
             .map(|bot| bot.lock().sent.clone())
             .unwrap_or_default()
+    }
+
+    /// A file the bot sent (or received), by `file_id` (see [`SentMessage::file_id`]).
+    pub fn sent_file(&self, token: &str, file_id: &str) -> Option<SandboxFile> {
+        let bot = self.registry.get(token)?;
+        let state = bot.lock();
+        state.files.get(file_id).map(files::StoredFile::public)
+    }
+
+    /// The bytes of a file the bot sent (or received), by `file_id`.
+    pub fn sent_file_bytes(&self, token: &str, file_id: &str) -> Option<Vec<u8>> {
+        self.sent_file(token, file_id).map(|file| file.bytes)
     }
 
     /// Arms a fault for the next `fault.times` calls of `fault.method`.
@@ -162,8 +140,53 @@ impl TelegramControl {
                 "fault times must be at least 1".to_owned(),
             ));
         }
-        self.bot(token)?.lock().add_fault(fault);
+        self.bot(token)?.lock().faults.add_fault(fault);
         Ok(())
+    }
+
+    /// Slows the next `slow.times` calls of `slow.method` down by `slow.delay_ms`; they are
+    /// then answered normally (for `getUpdates`, the long poll starts after the delay).
+    pub fn slow_down(&self, token: &str, slow: SlowCall) -> Result<(), SandboxError> {
+        if slow.method.trim().is_empty() {
+            return Err(SandboxError::InvalidInput("method is empty".to_owned()));
+        }
+        if slow.times == 0 {
+            return Err(SandboxError::InvalidInput(
+                "times must be at least 1".to_owned(),
+            ));
+        }
+        self.bot(token)?.lock().faults.add_slow(slow);
+        Ok(())
+    }
+
+    /// The token is revoked (as by @BotFather): every Bot API call with it answers 401
+    /// `Unauthorized` until [`TelegramControl::restore_token`]. Queued updates are kept.
+    pub fn revoke_token(&self, token: &str) -> Result<(), SandboxError> {
+        self.bot(token)?.set_revoked(true);
+        Ok(())
+    }
+
+    pub fn restore_token(&self, token: &str) -> Result<(), SandboxError> {
+        self.bot(token)?.set_revoked(false);
+        Ok(())
+    }
+
+    pub fn is_revoked(&self, token: &str) -> Result<bool, SandboxError> {
+        Ok(self.bot(token)?.is_revoked())
+    }
+
+    /// Sets a webhook as the bot's `setWebhook` would (no URL checks, nothing is delivered);
+    /// `getUpdates` then answers 409 until `deleteWebhook`. `None` removes it.
+    pub fn set_webhook(&self, token: &str, url: Option<&str>) -> Result<(), SandboxError> {
+        let bot = self.bot(token)?;
+        bot.lock().webhook_url = url.map(str::to_owned);
+        bot.wake();
+        Ok(())
+    }
+
+    /// The webhook URL the bot set, if any.
+    pub fn webhook_url(&self, token: &str) -> Result<Option<String>, SandboxError> {
+        Ok(self.bot(token)?.lock().webhook_url.clone())
     }
 
     /// The user blocks the bot: sends to them fail with 403 and, if the bot knew the chat, it

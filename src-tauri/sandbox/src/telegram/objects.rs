@@ -15,6 +15,14 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Unix time in milliseconds (for [`super::SentMessage::sent_at_ms`]).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 /// The bot as a `User` (what `getMe` returns, with the capability flags).
 pub fn bot_me(bot: &Bot) -> Value {
     json!({

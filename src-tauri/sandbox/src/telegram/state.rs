@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use serde_json::Value;
 use tokio::sync::watch;
 
+use super::SentMessage;
+use super::faults::Faults;
 use super::files::StoredFile;
-use super::{Fault, SentMessage};
 use crate::SandboxError;
 
 /// Update types delivered when `allowed_updates` is unset or empty (Bot API documentation:
@@ -93,6 +94,8 @@ pub(crate) struct Bot {
     pub first_name: String,
     pub username: String,
     state: Mutex<BotState>,
+    /// Set by `TelegramControl::revoke_token`: every call answers 401 until restored.
+    revoked: AtomicBool,
     changes: watch::Sender<u64>,
     waiting_polls: watch::Sender<usize>,
 }
@@ -105,6 +108,7 @@ impl Bot {
             first_name: "Switchboard Demo Bot".to_owned(),
             username: format!("sandbox_{id}_bot"),
             state: Mutex::new(BotState::new()),
+            revoked: AtomicBool::new(false),
             changes: watch::channel(0).0,
             waiting_polls: watch::channel(0).0,
         }
@@ -112,6 +116,14 @@ impl Bot {
 
     pub fn lock(&self) -> MutexGuard<'_, BotState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_revoked(&self, revoked: bool) {
+        self.revoked.store(revoked, Ordering::SeqCst);
+    }
+
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::SeqCst)
     }
 
     /// Wakes whoever waits on [`Bot::subscribe`] (new update, new poller, shutdown).
@@ -173,18 +185,16 @@ impl ChatRecord {
     pub fn message(&self, message_id: i64) -> Option<&Value> {
         self.messages.get(&message_id)
     }
+
+    pub fn message_mut(&mut self, message_id: i64) -> Option<&mut Value> {
+        self.messages.get_mut(&message_id)
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct QueuedUpdate {
     pub id: i64,
     pub value: Value,
-}
-
-#[derive(Debug)]
-struct PendingFault {
-    fault: Fault,
-    remaining: u32,
 }
 
 pub(crate) struct BotState {
@@ -197,7 +207,9 @@ pub(crate) struct BotState {
     chats: HashMap<i64, ChatRecord>,
     pub blocked: HashSet<i64>,
     pub sent: Vec<SentMessage>,
-    faults: VecDeque<PendingFault>,
+    pub faults: Faults,
+    /// Set by `setWebhook`; while set, `getUpdates` answers 409 as on Telegram.
+    pub webhook_url: Option<String>,
     pub files: HashMap<String, StoredFile>,
     pub next_file_seq: u64,
 }
@@ -216,7 +228,8 @@ impl BotState {
             chats: HashMap::new(),
             blocked: HashSet::new(),
             sent: Vec::new(),
-            faults: VecDeque::new(),
+            faults: Faults::default(),
+            webhook_url: None,
             files: HashMap::new(),
             next_file_seq: 1,
         }
@@ -282,26 +295,6 @@ impl BotState {
         });
         chat.customer = customer;
         chat
-    }
-
-    pub fn add_fault(&mut self, fault: Fault) {
-        let remaining = fault.times;
-        self.faults.push_back(PendingFault { fault, remaining });
-    }
-
-    /// Takes one use of the first fault armed for `method` (lower-case, or `*` for any).
-    pub fn take_fault(&mut self, method: &str) -> Option<Fault> {
-        let index = self
-            .faults
-            .iter()
-            .position(|f| f.fault.method == "*" || f.fault.method.eq_ignore_ascii_case(method))?;
-        let pending = self.faults.get_mut(index)?;
-        pending.remaining = pending.remaining.saturating_sub(1);
-        let fault = pending.fault.clone();
-        if pending.remaining == 0 {
-            self.faults.remove(index);
-        }
-        Some(fault)
     }
 }
 

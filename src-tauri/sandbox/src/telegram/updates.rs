@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::ApiError;
-use super::state::Bot;
+use super::state::{Bot, BotState};
+use super::{ApiError, webhook};
 use crate::params::Params;
 
 /// The real server caps `timeout` at 50 seconds.
@@ -69,6 +69,7 @@ pub async fn get_updates(
     let mut changes = bot.subscribe();
     let generation = {
         let mut state = bot.lock();
+        refuse_under_webhook(&state)?;
         if let Some(allowed) = request.allowed_updates {
             state.set_allowed_updates(allowed);
         }
@@ -92,6 +93,7 @@ pub async fn get_updates(
             if state.poll_generation != generation {
                 return Err(ApiError::conflict(TERMINATED));
             }
+            refuse_under_webhook(&state)?;
             let batch: Vec<Value> = state
                 .updates
                 .iter()
@@ -119,5 +121,15 @@ pub async fn get_updates(
                 return Ok(Value::Array(batch.collect()));
             }
         }
+    }
+}
+
+/// While a webhook is set Telegram refuses `getUpdates` with a 409. A poll that is already
+/// waiting when `setWebhook` is called answers the same way here (what the real server does
+/// to it is not documented).
+fn refuse_under_webhook(state: &BotState) -> Result<(), ApiError> {
+    match state.webhook_url {
+        Some(_) => Err(ApiError::conflict(webhook::WEBHOOK_ACTIVE)),
+        None => Ok(()),
     }
 }
