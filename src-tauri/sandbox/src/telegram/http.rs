@@ -9,7 +9,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
 use super::faults::{self, Effect};
-use super::state::{Registry, parse_token};
+use super::state::Registry;
+use super::token::parse_token;
 use super::{ApiError, TelegramControl, api_error, files, methods};
 use crate::params::Params;
 

@@ -11,6 +11,7 @@ mod media;
 mod methods;
 mod objects;
 mod state;
+mod token;
 mod types;
 mod updates;
 mod webhook;
