@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use switchboard_ipc::{
-    ChannelView, ChatDetail, ChatSummary, IpcError, MemberKind, MessageView, MyStatus, NewQueue,
-    OperatorStatus, OperatorView, QueueView, RoleView, RoutingExplanation, WorkspaceSettings,
+    AttachmentData, ChannelChanges, ChannelView, ChatDetail, ChatSummary, IpcError, MemberKind,
+    MessageView, MyStatus, NewQueue, NewTelegramChannel, OperatorStatus, OperatorView, QueueView,
+    RoleView, RoutingExplanation, SendFile, WorkspaceSettings,
 };
 use switchboard_runtime::Runtime;
 
@@ -191,4 +192,64 @@ pub async fn update_queue(
     queue: NewQueue,
 ) -> Result<QueueView, IpcError> {
     state.runtime()?.update_queue(&queue_id, queue).await
+}
+
+#[tauri::command]
+pub async fn add_telegram_channel(
+    state: State<'_>,
+    channel: NewTelegramChannel,
+) -> Result<ChannelView, IpcError> {
+    state.runtime()?.add_telegram_channel(channel).await
+}
+
+#[tauri::command]
+pub async fn update_channel(
+    state: State<'_>,
+    channel_id: String,
+    changes: ChannelChanges,
+) -> Result<ChannelView, IpcError> {
+    state.runtime()?.update_channel(&channel_id, changes).await
+}
+
+#[tauri::command]
+pub async fn replace_channel_token(
+    state: State<'_>,
+    channel_id: String,
+    token: String,
+) -> Result<ChannelView, IpcError> {
+    state
+        .runtime()?
+        .replace_channel_token(&channel_id, &token)
+        .await
+}
+
+#[tauri::command]
+pub async fn restart_channel(
+    state: State<'_>,
+    channel_id: String,
+) -> Result<ChannelView, IpcError> {
+    state.runtime()?.restart_channel(&channel_id).await
+}
+
+#[tauri::command]
+pub async fn send_file(state: State<'_>, file: SendFile) -> Result<MessageView, IpcError> {
+    state.runtime()?.send_file(file).await
+}
+
+#[tauri::command]
+pub async fn read_attachment(
+    state: State<'_>,
+    attachment_id: String,
+) -> Result<AttachmentData, IpcError> {
+    state.runtime()?.read_attachment(&attachment_id).await
+}
+
+#[tauri::command]
+pub async fn retry_message(state: State<'_>, message_id: String) -> Result<(), IpcError> {
+    state.runtime()?.retry_message(&message_id).await
+}
+
+#[tauri::command]
+pub async fn retry_attachment(state: State<'_>, attachment_id: String) -> Result<(), IpcError> {
+    state.runtime()?.retry_attachment(&attachment_id).await
 }

@@ -19,7 +19,17 @@ pub fn data_dir(app: &tauri::AppHandle) -> Result<PathBuf, Box<dyn std::error::E
 /// the sandbox bot. The token goes straight to the keychain.
 pub fn seed_telegram_bot() -> Option<SeedTelegramBot> {
     let token = std::env::var("SWITCHBOARD_TELEGRAM_TOKEN").ok()?;
-    let api_base = std::env::var("SWITCHBOARD_TELEGRAM_API")
-        .unwrap_or_else(|_| "https://api.telegram.org/".into());
-    Some(SeedTelegramBot { api_base, token })
+    Some(SeedTelegramBot {
+        api_base: telegram_api_base(),
+        token,
+    })
+}
+
+/// The Bot API server for new Telegram channels: `SWITCHBOARD_TELEGRAM_API`
+/// (the sandbox in the demo and the tests) or the real one.
+pub fn telegram_api_base() -> String {
+    std::env::var("SWITCHBOARD_TELEGRAM_API")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| switchboard_runtime::TELEGRAM_API.into())
 }

@@ -1,6 +1,7 @@
-//! Runtime changes → one batched `chats-changed` event per burst.
+//! Runtime changes → one batched `chats-changed` event per burst, and
+//! `channels-changed` when a channel's health or settings change.
 
-use switchboard_ipc::{CHATS_CHANGED_EVENT, ChatsChanged};
+use switchboard_ipc::{CHANNELS_CHANGED_EVENT, CHATS_CHANGED_EVENT, ChatsChanged};
 use tauri::Emitter;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -20,6 +21,21 @@ pub fn forward_chat_changes(app: tauri::AppHandle, mut changes: broadcast::Recei
             chat_ids.sort();
             chat_ids.dedup();
             if let Err(err) = app.emit(CHATS_CHANGED_EVENT, ChatsChanged { chat_ids }) {
+                tracing::warn!(error = %err, "could not notify the window");
+            }
+        }
+    });
+}
+
+pub fn forward_channel_changes(app: tauri::AppHandle, mut changes: broadcast::Receiver<()>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(()) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            }
+            while changes.try_recv().is_ok() {}
+            if let Err(err) = app.emit(CHANNELS_CHANGED_EVENT, ()) {
                 tracing::warn!(error = %err, "could not notify the window");
             }
         }

@@ -49,6 +49,14 @@ fn main() {
             commands::set_role_member,
             commands::add_queue_member,
             commands::remove_queue_member,
+            commands::add_telegram_channel,
+            commands::update_channel,
+            commands::replace_channel_token,
+            commands::restart_channel,
+            commands::send_file,
+            commands::read_attachment,
+            commands::retry_message,
+            commands::retry_attachment,
         ])
         .setup(|app| {
             let data_dir = config::data_dir(app.handle())?;
@@ -58,6 +66,7 @@ fn main() {
                 RuntimeConfig {
                     data_dir,
                     seed_telegram,
+                    telegram_api_base: config::telegram_api_base(),
                 },
                 Arc::new(Keychain),
                 Arc::new(SystemClock),
@@ -65,6 +74,10 @@ fn main() {
             let state = match runtime {
                 Ok(runtime) => {
                     events::forward_chat_changes(app.handle().clone(), runtime.subscribe());
+                    events::forward_channel_changes(
+                        app.handle().clone(),
+                        runtime.subscribe_channels(),
+                    );
                     commands::AppState::Ready(runtime)
                 }
                 Err(err) => {

@@ -14,6 +14,10 @@ pub use error::{ErrorCode, IpcError};
 /// Name of the batched event the shell emits when chats or messages change.
 pub const CHATS_CHANGED_EVENT: &str = "chats-changed";
 
+/// Name of the event the shell emits when a channel's health or settings change
+/// (no payload: the UI reloads `list_channels`).
+pub const CHANNELS_CHANGED_EVENT: &str = "channels-changed";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatState {
@@ -87,8 +91,77 @@ pub struct MessageView {
     pub created_at: i64,
     /// Only for outbound messages.
     pub delivery: Option<DeliveryState>,
-    /// Why delivery failed, in words for a person.
+    /// Why delivery failed (or, while pending, why it is waiting), in words for a person.
     pub failure_reason: Option<String>,
+    /// When the customer last edited the message (Unix ms); show "edited".
+    #[ts(type = "number | null")]
+    pub edited_at: Option<i64>,
+    /// Files of the message (a photo, a document…); the text is then their caption.
+    pub attachments: Vec<AttachmentView>,
+    /// The operator may press "Send again" (a failed message of theirs).
+    pub can_retry: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Photo,
+    Document,
+    Voice,
+    Sticker,
+}
+
+/// Whether the file's bytes are on this computer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentState {
+    /// Being downloaded from the provider.
+    Pending,
+    /// Ready: `read_attachment` returns it.
+    Stored,
+    /// The download failed for good; `failure_reason` says why (retry with `retry_attachment`).
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AttachmentView {
+    pub id: String,
+    pub kind: AttachmentKind,
+    /// As the customer named it (customer data: render as text).
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    /// Bytes.
+    #[ts(type = "number | null")]
+    pub size: Option<u64>,
+    pub state: AttachmentState,
+    pub failure_reason: Option<String>,
+}
+
+/// A file's bytes for showing or saving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AttachmentData {
+    pub id: String,
+    pub kind: AttachmentKind,
+    pub file_name: Option<String>,
+    /// Only image types the webview can show safely are labelled as images;
+    /// anything else is `application/octet-stream`.
+    pub mime_type: String,
+    /// The bytes, base64 (standard alphabet, padded).
+    pub base64: String,
+}
+
+/// Arguments of the `send_file` command: an operator sends a photo or a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SendFile {
+    pub chat_id: String,
+    /// `photo` (shown inline; PNG/JPEG/WebP up to 10 MB) or `document` (any file up to 50 MB).
+    pub kind: AttachmentKind,
+    pub file_name: String,
+    pub mime_type: Option<String>,
+    /// The bytes, base64.
+    pub base64: String,
+    /// Optional caption (at most 1024 characters).
+    pub caption: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -102,7 +175,27 @@ pub struct ChatDetail {
 pub enum ChannelHealthState {
     Starting,
     Running,
+    /// Deactivated by an admin.
+    Stopped,
     Error,
+}
+
+/// What kind of problem an unhealthy channel has; the card offers the matching action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelProblem {
+    /// Token revoked or wrong: offer "Replace token".
+    TokenRejected,
+    /// A webhook or another program uses the bot: offer "Try again" once it is stopped.
+    UsedElsewhere,
+    /// Telegram asked to slow down: resumes by itself.
+    RateLimited,
+    /// Network or server errors: retried with back-off; "Try again" retries now.
+    Unreachable,
+    /// The token is missing from the keychain or the keychain is locked.
+    Keychain,
+    Storage,
+    Other,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -112,8 +205,36 @@ pub struct ChannelView {
     pub name: String,
     pub active: bool,
     pub health: ChannelHealthState,
+    pub problem: Option<ChannelProblem>,
     /// Why the channel is unhealthy, written for an admin.
     pub health_reason: Option<String>,
+    /// Where new chats of this channel go.
+    pub queue_id: String,
+    pub queue_name: String,
+    /// `en` or `ru`.
+    pub language: String,
+    /// The bot's (or page's) id at the provider.
+    pub external_id: String,
+}
+
+/// Arguments of `add_telegram_channel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NewTelegramChannel {
+    /// As @BotFather gave it. Goes to the keychain only.
+    pub token: String,
+    /// Queue for new chats; `null` = the first queue.
+    pub queue_id: Option<String>,
+    /// `null` = the default Bot API server of this installation.
+    pub api_base: Option<String>,
+}
+
+/// Changes from a channel's mini-card; `null` keeps the value.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+pub struct ChannelChanges {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub queue_id: Option<String>,
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -263,7 +384,15 @@ pub fn typescript_bindings() -> String {
         MessageView::decl(&cfg),
         ChatDetail::decl(&cfg),
         ChannelHealthState::decl(&cfg),
+        ChannelProblem::decl(&cfg),
         ChannelView::decl(&cfg),
+        NewTelegramChannel::decl(&cfg),
+        ChannelChanges::decl(&cfg),
+        AttachmentKind::decl(&cfg),
+        AttachmentState::decl(&cfg),
+        AttachmentView::decl(&cfg),
+        AttachmentData::decl(&cfg),
+        SendFile::decl(&cfg),
         ChatsChanged::decl(&cfg),
         SendReply::decl(&cfg),
         OperatorStatus::decl(&cfg),
@@ -284,6 +413,9 @@ pub fn typescript_bindings() -> String {
         String::from("// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n");
     out.push_str(&format!(
         "export const CHATS_CHANGED_EVENT = \"{CHATS_CHANGED_EVENT}\";\n\n"
+    ));
+    out.push_str(&format!(
+        "export const CHANNELS_CHANGED_EVENT = \"{CHANNELS_CHANGED_EVENT}\";\n\n"
     ));
     for decl in decls {
         out.push_str("export ");

@@ -1,7 +1,8 @@
 //! Domain types → IPC DTOs (the domain stays free of UI concerns).
 
 use switchboard_engine::domain::{
-    Channel, ChannelHealth, Chat, ChatState, Delivery, Message, MessageKind, Provider,
+    Attachment, AttachmentKind, AttachmentState, Channel, ChannelHealth, ChannelProblem, Chat,
+    ChatState, Delivery, Message, MessageKind, Provider,
 };
 use switchboard_ipc as ipc;
 
@@ -46,14 +47,52 @@ pub fn message_view(message: &Message) -> ipc::MessageView {
             Delivery::Failed => ipc::DeliveryState::Failed,
         }),
         failure_reason: message.failure_reason.clone(),
+        edited_at: message.edited_at,
+        attachments: message.attachments.iter().map(attachment_view).collect(),
+        can_retry: message.kind == MessageKind::Outbound
+            && message.delivery == Some(Delivery::Failed),
     }
 }
 
-pub fn channel_view(channel: &Channel, health: &ChannelHealth) -> ipc::ChannelView {
-    let (state, reason) = match health {
-        ChannelHealth::Starting => (ipc::ChannelHealthState::Starting, None),
-        ChannelHealth::Running => (ipc::ChannelHealthState::Running, None),
-        ChannelHealth::Error(reason) => (ipc::ChannelHealthState::Error, Some(reason.clone())),
+pub fn attachment_kind(kind: AttachmentKind) -> ipc::AttachmentKind {
+    match kind {
+        AttachmentKind::Photo => ipc::AttachmentKind::Photo,
+        AttachmentKind::Document => ipc::AttachmentKind::Document,
+        AttachmentKind::Voice => ipc::AttachmentKind::Voice,
+        AttachmentKind::Sticker => ipc::AttachmentKind::Sticker,
+    }
+}
+
+fn attachment_view(attachment: &Attachment) -> ipc::AttachmentView {
+    ipc::AttachmentView {
+        id: attachment.id.clone(),
+        kind: attachment_kind(attachment.kind),
+        file_name: attachment.file_name.clone(),
+        mime_type: attachment.mime_type.clone(),
+        size: attachment.size,
+        state: match attachment.state {
+            AttachmentState::Pending => ipc::AttachmentState::Pending,
+            AttachmentState::Stored => ipc::AttachmentState::Stored,
+            AttachmentState::Failed => ipc::AttachmentState::Failed,
+        },
+        failure_reason: attachment.failure_reason.clone(),
+    }
+}
+
+pub fn channel_view(
+    channel: &Channel,
+    health: &ChannelHealth,
+    queue_name: String,
+) -> ipc::ChannelView {
+    let (state, problem, reason) = match health {
+        ChannelHealth::Starting => (ipc::ChannelHealthState::Starting, None, None),
+        ChannelHealth::Running => (ipc::ChannelHealthState::Running, None, None),
+        ChannelHealth::Stopped => (ipc::ChannelHealthState::Stopped, None, None),
+        ChannelHealth::Problem { problem, reason } => (
+            ipc::ChannelHealthState::Error,
+            Some(channel_problem(*problem)),
+            Some(reason.clone()),
+        ),
     };
     ipc::ChannelView {
         id: channel.id.clone(),
@@ -61,7 +100,24 @@ pub fn channel_view(channel: &Channel, health: &ChannelHealth) -> ipc::ChannelVi
         name: channel.name.clone(),
         active: channel.active,
         health: state,
+        problem,
         health_reason: reason,
+        queue_id: channel.queue_id.clone(),
+        queue_name,
+        language: channel.language.clone(),
+        external_id: channel.external_id.clone(),
+    }
+}
+
+fn channel_problem(problem: ChannelProblem) -> ipc::ChannelProblem {
+    match problem {
+        ChannelProblem::TokenRejected => ipc::ChannelProblem::TokenRejected,
+        ChannelProblem::UsedElsewhere => ipc::ChannelProblem::UsedElsewhere,
+        ChannelProblem::RateLimited => ipc::ChannelProblem::RateLimited,
+        ChannelProblem::Unreachable => ipc::ChannelProblem::Unreachable,
+        ChannelProblem::Keychain => ipc::ChannelProblem::Keychain,
+        ChannelProblem::Storage => ipc::ChannelProblem::Storage,
+        ChannelProblem::Other => ipc::ChannelProblem::Other,
     }
 }
 

@@ -6,6 +6,7 @@ mod admin;
 mod channels;
 mod convert;
 mod errors;
+mod files;
 mod instance_lock;
 mod operations;
 mod router;
@@ -18,7 +19,7 @@ use switchboard_engine::clock::Clock;
 use switchboard_engine::domain::{ChannelHealth, Id};
 use switchboard_engine::secrets::SecretStore;
 use switchboard_engine::store::Store;
-use switchboard_ipc::{ChannelView, ChatDetail, ChatSummary, IpcError, MessageView};
+use switchboard_ipc::{ChatDetail, ChatSummary, IpcError, MessageView};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -45,11 +46,19 @@ pub struct RuntimeConfig {
     /// Folder of the SQLite file (the platform's app-data folder in the app).
     pub data_dir: PathBuf,
     pub seed_telegram: Option<SeedTelegramBot>,
+    /// Bot API server used by "Add Telegram" (https://api.telegram.org/, or
+    /// the sandbox in the demo and the tests).
+    pub telegram_api_base: String,
 }
+
+/// The real Bot API.
+pub const TELEGRAM_API: &str = "https://api.telegram.org/";
 
 struct RunningChannel {
     health: watch::Receiver<ChannelHealth>,
     outbox: Arc<Notify>,
+    /// Stops this channel's connector tasks (deactivation, new token, restart).
+    cancel: CancellationToken,
 }
 
 pub struct Runtime {
@@ -62,6 +71,9 @@ pub struct Runtime {
     clock: Arc<dyn Clock>,
     changes: broadcast::Sender<Vec<Id>>,
     channels: Mutex<HashMap<Id, RunningChannel>>,
+    /// A channel's health or settings changed (for the UI's `channels-changed`).
+    channel_events: broadcast::Sender<()>,
+    telegram_api_base: String,
     cancel: CancellationToken,
 }
 
@@ -108,6 +120,8 @@ impl Runtime {
             clock,
             changes,
             channels: Mutex::new(HashMap::new()),
+            channel_events: broadcast::channel(64).0,
+            telegram_api_base: config.telegram_api_base.clone(),
             cancel,
         });
         let connected = match &config.seed_telegram {
@@ -128,6 +142,11 @@ impl Runtime {
     /// Batches of changed chat ids, for the UI's `chats-changed` event.
     pub fn subscribe(&self) -> broadcast::Receiver<Vec<Id>> {
         self.changes.subscribe()
+    }
+
+    /// Pings when a channel's health or settings change.
+    pub fn subscribe_channels(&self) -> broadcast::Receiver<()> {
+        self.channel_events.subscribe()
     }
 
     pub async fn list_chats(&self) -> Result<Vec<ChatSummary>, IpcError> {
@@ -157,11 +176,15 @@ impl Runtime {
             .queue_reply(chat_id, text, self.clock.now())
             .await
             .map_err(to_ipc)?;
+        self.outbound_queued(chat_id).await?;
+        Ok(convert::message_view(&message))
+    }
+
+    /// A message was queued in the chat: wake the sender, restart the
+    /// completion timeout (it counts from the last outgoing message), tell the UI.
+    async fn outbound_queued(&self, chat_id: &str) -> Result<(), IpcError> {
         let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
-        if let Some(running) = self.lock_channels().get(&chat.channel_id) {
-            running.outbox.notify_one();
-        }
-        // The completion timeout counts from the last outgoing message.
+        self.wake_sender(&chat.channel_id);
         self.router
             .handle(
                 switchboard_engine::routing::Event::MessageRecorded {
@@ -172,22 +195,13 @@ impl Runtime {
             )
             .await?;
         let _ = self.changes.send(vec![chat_id.to_owned()]);
-        Ok(convert::message_view(&message))
+        Ok(())
     }
 
-    pub async fn list_channels(&self) -> Result<Vec<ChannelView>, IpcError> {
-        let channels = self.store.channels().await.map_err(to_ipc)?;
-        let running = self.lock_channels();
-        Ok(channels
-            .iter()
-            .map(|c| {
-                let health = running
-                    .get(&c.id)
-                    .map(|r| r.health.borrow().clone())
-                    .unwrap_or(ChannelHealth::Error("The channel is not running.".into()));
-                convert::channel_view(c, &health)
-            })
-            .collect())
+    fn wake_sender(&self, channel_id: &str) {
+        if let Some(running) = self.lock_channels().get(channel_id) {
+            running.outbox.notify_one();
+        }
     }
 
     /// Stops every connector and closes the store.

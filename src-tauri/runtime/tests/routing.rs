@@ -37,6 +37,7 @@ impl Desk {
                     api_base: sandbox.base_url(),
                     token: TOKEN.into(),
                 }),
+                telegram_api_base: sandbox.base_url(),
             },
             Arc::new(MemorySecrets::default()),
             Arc::new(SystemClock),

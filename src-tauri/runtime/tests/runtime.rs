@@ -33,6 +33,7 @@ async fn start(
                 api_base: sandbox.base_url(),
                 token: token.into(),
             }),
+            telegram_api_base: sandbox.base_url(),
         },
         Arc::new(MemorySecrets::default()),
         Arc::new(SystemClock),

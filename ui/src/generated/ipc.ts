@@ -2,6 +2,8 @@
 
 export const CHATS_CHANGED_EVENT = "chats-changed";
 
+export const CHANNELS_CHANGED_EVENT = "channels-changed";
+
 export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "storage" | "forbidden" | "keychain" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, details: string | null, };
@@ -50,19 +52,100 @@ author: string, created_at: number,
  */
 delivery: DeliveryState | null, 
 /**
- * Why delivery failed, in words for a person.
+ * Why delivery failed (or, while pending, why it is waiting), in words for a person.
  */
-failure_reason: string | null, };
+failure_reason: string | null, 
+/**
+ * When the customer last edited the message (Unix ms); show "edited".
+ */
+edited_at: number | null, 
+/**
+ * Files of the message (a photo, a document…); the text is then their caption.
+ */
+attachments: Array<AttachmentView>, 
+/**
+ * The operator may press "Send again" (a failed message of theirs).
+ */
+can_retry: boolean, };
 
 export type ChatDetail = { chat: ChatSummary, messages: Array<MessageView>, };
 
-export type ChannelHealthState = "starting" | "running" | "error";
+export type ChannelHealthState = "starting" | "running" | "stopped" | "error";
 
-export type ChannelView = { id: string, provider: Provider, name: string, active: boolean, health: ChannelHealthState, 
+export type ChannelProblem = "token_rejected" | "used_elsewhere" | "rate_limited" | "unreachable" | "keychain" | "storage" | "other";
+
+export type ChannelView = { id: string, provider: Provider, name: string, active: boolean, health: ChannelHealthState, problem: ChannelProblem | null, 
 /**
  * Why the channel is unhealthy, written for an admin.
  */
-health_reason: string | null, };
+health_reason: string | null, 
+/**
+ * Where new chats of this channel go.
+ */
+queue_id: string, queue_name: string, 
+/**
+ * `en` or `ru`.
+ */
+language: string, 
+/**
+ * The bot's (or page's) id at the provider.
+ */
+external_id: string, };
+
+export type NewTelegramChannel = { 
+/**
+ * As @BotFather gave it. Goes to the keychain only.
+ */
+token: string, 
+/**
+ * Queue for new chats; `null` = the first queue.
+ */
+queue_id: string | null, 
+/**
+ * `null` = the default Bot API server of this installation.
+ */
+api_base: string | null, };
+
+export type ChannelChanges = { name: string | null, active: boolean | null, queue_id: string | null, language: string | null, };
+
+export type AttachmentKind = "photo" | "document" | "voice" | "sticker";
+
+export type AttachmentState = "pending" | "stored" | "failed";
+
+export type AttachmentView = { id: string, kind: AttachmentKind, 
+/**
+ * As the customer named it (customer data: render as text).
+ */
+file_name: string | null, mime_type: string | null, 
+/**
+ * Bytes.
+ */
+size: number | null, state: AttachmentState, failure_reason: string | null, };
+
+export type AttachmentData = { id: string, kind: AttachmentKind, file_name: string | null, 
+/**
+ * Only image types the webview can show safely are labelled as images;
+ * anything else is `application/octet-stream`.
+ */
+mime_type: string, 
+/**
+ * The bytes, base64 (standard alphabet, padded).
+ */
+base64: string, };
+
+export type SendFile = { chat_id: string, 
+/**
+ * `photo` (shown inline; PNG/JPEG/WebP up to 10 MB) or `document` (any file up to 50 MB).
+ */
+kind: AttachmentKind, file_name: string, mime_type: string | null, 
+/**
+ * The bytes, base64.
+ */
+base64: string, 
+/**
+ * Optional caption (at most 1024 characters).
+ */
+caption: string, };
 
 export type ChatsChanged = { chat_ids: Array<string>, };
 
