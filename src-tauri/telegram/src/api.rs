@@ -24,6 +24,9 @@ pub enum ApiError {
     /// An answer that does not follow the Bot API.
     #[error("unexpected answer from the Telegram Bot API: {0}")]
     Protocol(String),
+    /// A file larger than bots may download (`getFile`'s 20 MB).
+    #[error("the file is larger than the {limit_mb} MB Telegram lets bots download")]
+    FileTooBig { limit_mb: u64 },
 }
 
 impl ApiError {
@@ -43,6 +46,47 @@ pub struct BotUser {
     pub first_name: String,
     pub username: Option<String>,
 }
+
+/// A file as `getFile` describes it; `file_path` is missing when Telegram
+/// cannot serve it (too big, expired).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TgFile {
+    pub file_path: Option<String>,
+    pub file_size: Option<u64>,
+}
+
+/// Largest file `getFile` lets bots download.
+pub const MAX_DOWNLOAD_BYTES: u64 = 20 * 1024 * 1024;
+
+/// What kind of upload `send_file` makes: the method and its form field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    Photo,
+    Document,
+}
+
+impl UploadKind {
+    fn method_and_field(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Photo => ("sendPhoto", "photo"),
+            Self::Document => ("sendDocument", "document"),
+        }
+    }
+}
+
+/// A file to upload with `send_file`.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub kind: UploadKind,
+    pub file_name: &'a str,
+    pub mime_type: Option<&'a str>,
+    pub bytes: &'a [u8],
+    /// At most 1024 characters (the store enforces it when queueing).
+    pub caption: &'a str,
+}
+
+/// Uploads and downloads of up to 50 MB need more time than a method call.
+const FILE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
 pub struct BotApi {
@@ -140,18 +184,119 @@ impl BotApi {
         Ok(sent.message_id)
     }
 
+    /// Sends a photo or document as a multipart upload, with the caption.
+    /// Returns the sent message's `message_id`.
+    pub async fn send_file(&self, chat_id: &str, upload: Upload<'_>) -> Result<i64, ApiError> {
+        use reqwest::multipart::{Form, Part};
+        #[derive(Deserialize)]
+        struct Sent {
+            message_id: i64,
+        }
+        let (method, field) = upload.kind.method_and_field();
+        let new_part = || Part::bytes(upload.bytes.to_vec()).file_name(upload.file_name.to_owned());
+        // An unparsable type is left out: Telegram then goes by the name.
+        let part = match upload.mime_type.map(|mime| new_part().mime_str(mime)) {
+            Some(Ok(typed)) => typed,
+            _ => new_part(),
+        };
+        let mut form = Form::new()
+            .text("chat_id", chat_id.to_owned())
+            .part(field, part);
+        if !upload.caption.is_empty() {
+            form = form.text("caption", upload.caption.to_owned());
+        }
+        let request = self
+            .http
+            .post(self.method_url(method))
+            .multipart(form)
+            .timeout(FILE_TIMEOUT);
+        let sent: Sent = self.finish(method, request).await?;
+        Ok(sent.message_id)
+    }
+
+    /// Describes a file the customer sent (its download path and size).
+    pub async fn get_file(&self, file_id: &str) -> Result<TgFile, ApiError> {
+        self.call(
+            "getFile",
+            json!({ "file_id": file_id }),
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Downloads a file `get_file` described, refusing more than 20 MB.
+    /// Returns the bytes and the content type the server gave, if any.
+    pub async fn download(&self, file_path: &str) -> Result<(Vec<u8>, Option<String>), ApiError> {
+        let network = |e: reqwest::Error| ApiError::Network(e.without_url().to_string());
+        // The URL carries the token: it must never reach a log or an error.
+        let url = format!("{}file/bot{}/{file_path}", self.base_url, self.token);
+        let mut response = self
+            .http
+            .get(url)
+            .timeout(FILE_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(ApiError::Api {
+                code: status.as_u16(),
+                description: format!(
+                    "the file download answered {}",
+                    status.canonical_reason().unwrap_or("an error")
+                ),
+                retry_after: None,
+            });
+        }
+        let too_big = ApiError::FileTooBig {
+            limit_mb: MAX_DOWNLOAD_BYTES / (1024 * 1024),
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_DOWNLOAD_BYTES)
+        {
+            return Err(too_big);
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(network)? {
+            if (bytes.len() + chunk.len()) as u64 > MAX_DOWNLOAD_BYTES {
+                return Err(too_big);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((bytes, content_type))
+    }
+
+    fn method_url(&self, method: &str) -> String {
+        format!("{}bot{}/{method}", self.base_url, self.token)
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         params: Value,
         timeout: Duration,
     ) -> Result<T, ApiError> {
-        let url = format!("{}bot{}/{method}", self.base_url, self.token);
-        let response = self
+        let request = self
             .http
-            .post(url)
+            .post(self.method_url(method))
             .json(&params)
-            .timeout(timeout)
+            .timeout(timeout);
+        self.finish(method, request).await
+    }
+
+    /// Sends a method call and reads the Bot API envelope.
+    async fn finish<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let response = request
             .send()
             .await
             .map_err(|e| ApiError::Network(e.without_url().to_string()))?;

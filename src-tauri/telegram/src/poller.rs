@@ -7,22 +7,26 @@
 use std::time::Duration;
 
 use switchboard_engine::domain::{ChannelHealth, ChannelProblem, InboundMessage};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::ChannelContext;
 use crate::api::ApiError;
 use crate::convert::{Converted, convert, update_id};
+use crate::health::HealthBoard;
+use crate::sender::TOKEN_REJECTED;
 
 /// Long-poll window; below teloxide's 17 s client timeout and Telegram's 50 s cap.
 const POLL_TIMEOUT_SECS: u64 = 10;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-pub async fn run(ctx: ChannelContext) {
+/// Stops at once on cancel, even mid long-poll: dropping the request (or an
+/// uncommitted transaction) loses nothing, since the offset has not moved.
+pub async fn run(ctx: ChannelContext, health: HealthBoard) {
     let mut backoff = Duration::from_secs(1);
     loop {
         let result = tokio::select! {
             _ = ctx.cancel.cancelled() => return,
-            result = poll_once(&ctx) => result,
+            result = poll_once(&ctx, &health) => result,
         };
         let wait = match result {
             // `poll_once` marks the channel Running as soon as Telegram answers.
@@ -33,14 +37,15 @@ pub async fn run(ctx: ChannelContext) {
             Err(PollError::Api(err)) => {
                 let (problem, reason, wait) = explain(&err, backoff);
                 warn!(channel = %ctx.channel.id, error = %err, "getUpdates failed");
-                ctx.health.send_replace(ChannelHealth::problem(problem, reason));
+                health.poller(ChannelHealth::problem(problem, reason));
                 wait
             }
             Err(PollError::Store(err)) => {
                 warn!(channel = %ctx.channel.id, error = %err, "storing updates failed");
-                ctx.health.send_replace(ChannelHealth::problem(ChannelProblem::Storage, format!(
-                    "Messages could not be saved on this computer ({err}); retrying."
-                )));
+                health.poller(ChannelHealth::problem(
+                    ChannelProblem::Storage,
+                    format!("Messages could not be saved on this computer ({err}); retrying."),
+                ));
                 backoff
             }
         };
@@ -57,7 +62,7 @@ enum PollError {
     Store(switchboard_engine::StoreError),
 }
 
-async fn poll_once(ctx: &ChannelContext) -> Result<(), PollError> {
+async fn poll_once(ctx: &ChannelContext, health: &HealthBoard) -> Result<(), PollError> {
     let offset = ctx
         .store
         .telegram_offset(&ctx.channel.id)
@@ -68,10 +73,11 @@ async fn poll_once(ctx: &ChannelContext) -> Result<(), PollError> {
         .get_updates(offset, POLL_TIMEOUT_SECS)
         .await
         .map_err(PollError::Api)?;
-    ctx.health.send_replace(ChannelHealth::Running);
+    health.poller(ChannelHealth::Running);
     let Some(last_id) = updates.iter().filter_map(update_id).max() else {
         return Ok(());
     };
+    debug!(channel = %ctx.channel.id, count = updates.len(), last_id, "received updates");
     let mut batch: Vec<InboundMessage> = Vec::with_capacity(updates.len());
     for raw in &updates {
         match convert(raw) {
@@ -84,6 +90,10 @@ async fn poll_once(ctx: &ChannelContext) -> Result<(), PollError> {
         .ingest_inbound(&ctx.channel.id, &batch, Some(last_id + 1), ctx.clock.now())
         .await
         .map_err(PollError::Store)?;
+    debug!(channel = %ctx.channel.id, next_offset = last_id + 1, "stored updates");
+    if batch.iter().any(|m| m.attachment.is_some()) {
+        ctx.files.notify_one();
+    }
     if !changed.is_empty() {
         // No receiver (no window yet) is fine: the data is in the store.
         let _ = ctx.changes.send(changed);
@@ -97,15 +107,25 @@ fn explain(err: &ApiError, backoff: Duration) -> (ChannelProblem, String, Durati
     match err {
         ApiError::Api { code: 401, .. } | ApiError::Api { code: 404, .. } => (
             ChannelProblem::TokenRejected,
-            "Telegram rejected the bot token: it was revoked or is wrong. Paste the current token from @BotFather on the channel card.".into(),
+            TOKEN_REJECTED.into(),
             MAX_BACKOFF,
         ),
-        ApiError::Api { code: 409, description, .. } => (
+        ApiError::Api {
+            code: 409,
+            description,
+            ..
+        } => (
             ChannelProblem::UsedElsewhere,
-            format!("This bot is used elsewhere (a webhook or another program): {description}. Stop the other program or delete the webhook, or give Switchboard its own bot."),
+            format!(
+                "This bot is used elsewhere (a webhook or another program): {description}. Stop the other program or delete the webhook, or give Switchboard its own bot."
+            ),
             backoff,
         ),
-        ApiError::Api { code: 429, retry_after, .. } => {
+        ApiError::Api {
+            code: 429,
+            retry_after,
+            ..
+        } => {
             let secs = retry_after.unwrap_or(5);
             (
                 ChannelProblem::RateLimited,
@@ -113,8 +133,14 @@ fn explain(err: &ApiError, backoff: Duration) -> (ChannelProblem, String, Durati
                 Duration::from_secs(secs),
             )
         }
-        ApiError::Api { code, description, .. } => (
-            if *code >= 500 { ChannelProblem::Unreachable } else { ChannelProblem::Other },
+        ApiError::Api {
+            code, description, ..
+        } => (
+            if *code >= 500 {
+                ChannelProblem::Unreachable
+            } else {
+                ChannelProblem::Other
+            },
             format!("Telegram answered with error {code} ({description}); retrying."),
             backoff,
         ),
@@ -123,9 +149,14 @@ fn explain(err: &ApiError, backoff: Duration) -> (ChannelProblem, String, Durati
             format!("Telegram cannot be reached ({detail}); retrying."),
             backoff,
         ),
+        ApiError::FileTooBig { .. } => {
+            (ChannelProblem::Other, format!("{err}; retrying."), backoff)
+        }
         ApiError::Protocol(detail) => (
             ChannelProblem::Other,
-            format!("Telegram sent an answer Switchboard does not understand ({detail}); retrying."),
+            format!(
+                "Telegram sent an answer Switchboard does not understand ({detail}); retrying."
+            ),
             backoff,
         ),
     }
