@@ -114,13 +114,14 @@ impl Fixture {
             changes,
             health,
             outbox: outbox.clone(),
-            files,
+            files: files.clone(),
             cancel: cancel.clone(),
         });
         Running {
             changed,
             health: health_rx,
             outbox,
+            files,
             cancel,
             tasks,
         }
@@ -237,6 +238,7 @@ pub struct Running {
     pub changed: broadcast::Receiver<Vec<String>>,
     pub health: watch::Receiver<ChannelHealth>,
     pub outbox: Arc<Notify>,
+    pub files: Arc<Notify>,
     pub cancel: CancellationToken,
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
 }
