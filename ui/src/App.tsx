@@ -130,7 +130,11 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
           </div>
         )}
         {view === 'settings' ? (
-          <ChatSettings channels={model.channels} channelsError={model.channelsError} />
+          <ChatSettings
+            channels={model.channels}
+            channelsError={model.channelsError}
+            onChannelChanged={model.channelChanged}
+          />
         ) : (
           <>
             {model.listError !== null && <ErrorBanner message={model.listError} onRetry={model.reload} />}

@@ -4,7 +4,10 @@
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import {
+  CHANNELS_CHANGED_EVENT,
   CHATS_CHANGED_EVENT,
+  type AttachmentData,
+  type ChannelChanges,
   type ChannelView,
   type ChatDetail,
   type ChatSummary,
@@ -15,11 +18,13 @@ import {
   type MessageView,
   type MyStatus,
   type NewQueue,
+  type NewTelegramChannel,
   type OperatorStatus,
   type OperatorView,
   type QueueView,
   type RoleView,
   type RoutingExplanation,
+  type SendFile,
   type WorkspaceSettings,
 } from './generated/ipc';
 import { t } from './i18n';
@@ -102,6 +107,48 @@ export function sendReply(chatId: string, text: string): Promise<MessageView> {
 
 export function listChannels(): Promise<ChannelView[]> {
   return call<ChannelView[]>('list_channels');
+}
+
+/** Connects a Telegram bot: the shell checks the token with `getMe` and answers with the new
+ * channel, named after the bot. Rejects with a sentence for the admin (bad token, the bot is used
+ * elsewhere, Telegram unreachable…). The token goes to the keychain only. */
+export function addTelegramChannel(channel: NewTelegramChannel): Promise<ChannelView> {
+  return call<ChannelView>('add_telegram_channel', { channel });
+}
+
+/** Changes a channel's name, active flag, queue or language (`null` = keep); answers with the channel. */
+export function updateChannel(channelId: string, changes: ChannelChanges): Promise<ChannelView> {
+  return call<ChannelView>('update_channel', { channelId, changes });
+}
+
+/** Gives a channel a new bot token (checked like a new one) and restarts it. */
+export function replaceChannelToken(channelId: string, token: string): Promise<ChannelView> {
+  return call<ChannelView>('replace_channel_token', { channelId, token });
+}
+
+/** Starts a stopped or failing channel again. */
+export function restartChannel(channelId: string): Promise<ChannelView> {
+  return call<ChannelView>('restart_channel', { channelId });
+}
+
+/** Queues a photo or a document (bytes as base64) with an optional caption; it comes back pending. */
+export function sendFile(file: SendFile): Promise<MessageView> {
+  return call<MessageView>('send_file', { file });
+}
+
+/** The bytes of a stored attachment. */
+export function readAttachment(attachmentId: string): Promise<AttachmentData> {
+  return call<AttachmentData>('read_attachment', { attachmentId });
+}
+
+/** Sends a failed outbound message again. */
+export function retryMessage(messageId: string): Promise<null> {
+  return call<null>('retry_message', { messageId });
+}
+
+/** Downloads a customer's file again after it failed. */
+export function retryAttachment(attachmentId: string): Promise<null> {
+  return call<null>('retry_attachment', { attachmentId });
 }
 
 /** Takes an offered chat; rejects with code `conflict` when someone else took it first, the
@@ -200,4 +247,9 @@ export function onChatsChanged(handler: (changed: ChatsChanged) => void): Promis
     const payload = event.payload as Partial<ChatsChanged> | null | undefined;
     handler({ chat_ids: Array.isArray(payload?.chat_ids) ? payload.chat_ids : [] });
   });
+}
+
+/** Subscribes to "a channel's health or settings changed" (no payload: reload `list_channels`). */
+export function onChannelsChanged(handler: () => void): Promise<UnlistenFn> {
+  return listen(CHANNELS_CHANGED_EVENT, () => handler());
 }

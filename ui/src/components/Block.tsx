@@ -4,7 +4,16 @@ interface BlockProps {
   title: string;
   testId: string;
   /** The "+" button; omitted where adding is not possible. */
-  add?: { label: string; testId: string; onClick: () => void; disabled?: boolean } | undefined;
+  add?:
+    | {
+        label: string;
+        testId: string;
+        onClick: () => void;
+        disabled?: boolean;
+        /** Set when the "+" opens a menu: whether it is open. */
+        expanded?: boolean;
+      }
+    | undefined;
   children: ReactNode;
 }
 
@@ -23,6 +32,8 @@ export function Block({ title, testId, add, children }: BlockProps) {
             aria-label={add.label}
             title={add.label}
             disabled={add.disabled}
+            aria-haspopup={add.expanded !== undefined ? 'menu' : undefined}
+            aria-expanded={add.expanded}
             onClick={add.onClick}
           >
             +

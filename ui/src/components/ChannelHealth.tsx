@@ -1,19 +1,13 @@
 import type { ChannelView } from '../generated/ipc';
 import { t } from '../i18n';
+import { healthTone, healthWords } from './channelHealth';
 import { ProviderIcon } from './ProviderIcon';
 
 function stateLabel(channel: ChannelView): string {
   if (!channel.active) return t('channels.inactive');
-  switch (channel.health) {
-    case 'running':
-      return t('channels.running');
-    case 'starting':
-      return t('channels.starting');
-    case 'error':
-      return channel.health_reason
-        ? `${t('channels.error')}: ${channel.health_reason}`
-        : t('channels.error');
-  }
+  const words = healthWords(channel);
+  if (channel.health === 'running' && channel.problem === null) return words;
+  return channel.health_reason ? `${words}: ${channel.health_reason}` : words;
 }
 
 interface ChannelHealthProps {
@@ -36,19 +30,21 @@ export function ChannelHealth({ channels, error }: ChannelHealthProps) {
         <ul className="channel-health__list">
           {channels.map((channel) => {
             const health = channel.active ? channel.health : 'inactive';
+            const tone = channel.active ? healthTone(channel) : 'inactive';
             return (
               <li
                 key={channel.id}
-                className={`channel channel--${health}`}
+                className={`channel channel--${tone}`}
                 data-testid="channel-health-item"
                 data-channel-id={channel.id}
                 data-health={health}
+                data-problem={channel.problem ?? undefined}
                 title={channel.health_reason ?? undefined}
               >
                 <ProviderIcon provider={channel.provider} />
                 <span className="channel__name">{channel.name}</span>
                 <span className="channel__state">
-                  <span className={`status-dot status-dot--${health}`} aria-hidden="true" />
+                  <span className={`status-dot status-dot--${tone}`} aria-hidden="true" />
                   {stateLabel(channel)}
                 </span>
               </li>

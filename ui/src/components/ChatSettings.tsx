@@ -3,8 +3,8 @@ import type { ChannelView, OperatorView, QueueView, RoleView } from '../generate
 import { errorMessage, listOperators, listQueues, listRoles } from '../ipc';
 import { t } from '../i18n';
 import { Block, openableRow } from './Block';
+import { ChannelsBlock } from './ChannelsBlock';
 import { ErrorBanner } from './ErrorBanner';
-import { ProviderIcon } from './ProviderIcon';
 import { QueueCard } from './QueueCard';
 import { QueueForm } from './QueueForm';
 import { RolesBlock } from './RolesBlock';
@@ -40,61 +40,11 @@ function useList<T>(fetch: () => Promise<T[]>) {
   return { items, setItems, error, reload };
 }
 
-/**
- * Channels as a read-only table. Adding a channel (Telegram token, Facebook page picker) and the
- * channel mini-card come with their own issue; the Queue column waits for ChannelView to carry the
- * channel's queue.
- */
-function ChannelsBlock({ channels, error }: { channels: ChannelView[] | null; error: string | null }) {
-  return (
-    <Block title={t('settings.channels')} testId="channels-block">
-      {error !== null && <ErrorBanner message={error} />}
-      {channels === null ? (
-        error === null && <p className="muted pad">{t('settings.loading')}</p>
-      ) : channels.length === 0 ? (
-        <p className="muted pad">{t('channels.none')}</p>
-      ) : (
-        <table className="settings-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('settings.colProvider')}</th>
-              <th scope="col">{t('settings.colName')}</th>
-              <th scope="col">{t('settings.colActive')}</th>
-              <th scope="col">{t('settings.colHealth')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {channels.map((channel) => (
-              <tr key={channel.id} data-testid="channel-row" data-channel-id={channel.id}>
-                <td>
-                  <span className="settings-table__provider">
-                    <ProviderIcon provider={channel.provider} />
-                    {t(channel.provider === 'telegram' ? 'provider.telegram' : 'provider.messenger')}
-                  </span>
-                </td>
-                <td>{channel.name}</td>
-                <td>{channel.active ? t('settings.yes') : t('settings.no')}</td>
-                <td title={channel.health_reason ?? undefined}>
-                  {!channel.active
-                    ? t('channels.inactive')
-                    : channel.health === 'running'
-                      ? t('channels.running')
-                      : channel.health === 'starting'
-                        ? t('channels.starting')
-                        : channel.health_reason
-                          ? `${t('channels.error')}: ${channel.health_reason}`
-                          : t('channels.error')}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </Block>
-  );
-}
+type List<T> = ReturnType<typeof useList<T>>;
 
 interface QueuesBlockProps {
+  /** The queues, loaded by the page: the Channels block offers them too. */
+  queueList: List<QueueView>;
   operators: OperatorView[] | null;
   roles: RoleView[] | null;
   directoryError: string | null;
@@ -104,8 +54,8 @@ interface QueuesBlockProps {
 
 /** Chat queues: the table, the "+" mini-card and, on a row click, the queue's card with its
  * Operators detail (users and roles). */
-function QueuesBlock({ operators, roles, directoryError, revision }: QueuesBlockProps) {
-  const { items: queues, setItems: setQueues, error, reload: load } = useList(listQueues);
+function QueuesBlock({ queueList, operators, roles, directoryError, revision }: QueuesBlockProps) {
+  const { items: queues, setItems: setQueues, error, reload: load } = queueList;
   const [adding, setAdding] = useState(false);
   const [createdId, setCreatedId] = useState<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
@@ -213,10 +163,13 @@ function QueuesBlock({ operators, roles, directoryError, revision }: QueuesBlock
 interface ChatSettingsProps {
   channels: ChannelView[] | null;
   channelsError: string | null;
+  /** A channel as the shell answered it (added or changed). */
+  onChannelChanged: (channel: ChannelView) => void;
 }
 
 /** The designer's "Chat settings" page: one page of blocks, each a table with a "+" button. */
-export function ChatSettings({ channels, channelsError }: ChatSettingsProps) {
+export function ChatSettings({ channels, channelsError, onChannelChanged }: ChatSettingsProps) {
+  const queues = useList(listQueues);
   // Users and roles feed both the queue cards' pickers and the Roles block.
   const operators = useList(listOperators);
   const roles = useList(listRoles);
@@ -239,8 +192,9 @@ export function ChatSettings({ channels, channelsError }: ChatSettingsProps) {
         <h1>{t('settings.title')}</h1>
       </header>
       <div className="settings__blocks">
-        <ChannelsBlock channels={channels} error={channelsError} />
+        <ChannelsBlock channels={channels} error={channelsError} queues={queues.items} onChannelChanged={onChannelChanged} />
         <QueuesBlock
+          queueList={queues}
           operators={operators.items}
           roles={roles.items}
           directoryError={operators.error ?? roles.error}

@@ -6,6 +6,7 @@ import type {
   MessageView,
   MyStatus,
   OperatorStatus,
+  SendFile,
 } from '../generated/ipc';
 import {
   acceptChat,
@@ -15,8 +16,10 @@ import {
   listChannels,
   listChats,
   myStatus,
+  onChannelsChanged,
   onChatsChanged,
   readChat,
+  sendFile,
   sendReply,
   setMyStatus,
   transferToOperator,
@@ -52,6 +55,12 @@ export interface ChatsModel {
   select: (chatId: string) => void;
   /** Queues a reply; rejects with an IpcFailure whose message can be shown as is. */
   send: (chatId: string, text: string) => Promise<MessageView>;
+  /** Queues a photo or a document; rejects like `send`. */
+  sendFile: (file: SendFile) => Promise<MessageView>;
+  /** Reloads the open conversation quietly (after "Send again", "Download again"). */
+  refreshOpen: () => void;
+  /** Shows a channel as the shell answered it (added or changed), then reloads the list. */
+  channelChanged: (channel: ChannelView) => void;
   /** Takes an offer and opens it; on refusal rejects (IpcFailure) after refreshing the list. */
   accept: (chatId: string) => Promise<void>;
   /** Refuses an offer. */
@@ -238,6 +247,37 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     [loadChats],
   );
 
+  const sendFileMessage = useCallback(
+    async (file: SendFile) => {
+      const message = await sendFile(file);
+      if (mounted.current && selectedRef.current === file.chat_id) {
+        setDetail((current) => (current ? withMessage(current, message) : current));
+      }
+      void loadChats();
+      return message;
+    },
+    [loadChats],
+  );
+
+  const refreshOpen = useCallback(() => {
+    const open = selectedRef.current;
+    if (open !== null) void loadDetail(open, true);
+  }, [loadDetail]);
+
+  const channelChanged = useCallback(
+    (channel: ChannelView) => {
+      channelSeq.current++; // an older list_channels answer must not undo this one
+      setChannels((list) => {
+        if (list === null) return [channel];
+        return list.some((c) => c.id === channel.id)
+          ? list.map((c) => (c.id === channel.id ? channel : c))
+          : [...list, channel];
+      });
+      void loadChannels();
+    },
+    [loadChannels],
+  );
+
   /** After any routing action: the list, the counters and (if still listed) the open chat. */
   const refreshAfterAction = useCallback(async () => {
     await Promise.all([loadChats(), loadStatus()]);
@@ -331,6 +371,18 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     mounted.current = true;
     let cancelled = false;
     let unlisten: (() => void) | undefined;
+    let unlistenChannels: (() => void) | undefined;
+
+    onChannelsChanged(() => {
+      if (!cancelled) void loadChannels();
+    })
+      .then((stop) => {
+        if (cancelled) stopListening(stop);
+        else unlistenChannels = stop;
+      })
+      .catch((error: unknown) => {
+        console.error('[ipc] could not subscribe to channel changes', error);
+      });
 
     onChatsChanged(({ chat_ids }) => {
       if (cancelled) return;
@@ -359,6 +411,7 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
       cancelled = true;
       mounted.current = false;
       if (unlisten) stopListening(unlisten);
+      if (unlistenChannels) stopListening(unlistenChannels);
     };
   }, [loadChats, loadStatus, loadChannels, loadDetail]);
 
@@ -394,6 +447,9 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     statusError,
     select,
     send,
+    sendFile: sendFileMessage,
+    refreshOpen,
+    channelChanged,
     accept,
     decline,
     complete,

@@ -1,10 +1,14 @@
-// A fake Rust shell for component tests: the chat, routing, status, queue, role and settings
-// commands and the chats-changed event. It keeps its own state, so a test sees what the real shell would answer next.
+// A fake Rust shell for component tests: the chat, routing, status, queue, role, settings, channel
+// and file commands and the chats-changed / channels-changed events. It keeps its own state, so a test sees what the real shell would answer next.
 
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import {
+  CHANNELS_CHANGED_EVENT,
   CHATS_CHANGED_EVENT,
+  type AttachmentData,
+  type AttachmentView,
+  type ChannelChanges,
   type ChannelView,
   type ChatDetail,
   type ChatSummary,
@@ -18,6 +22,8 @@ import {
   type RoleView,
   type RoutingEntry,
   type RoutingExplanation,
+  type NewTelegramChannel,
+  type SendFile,
   type WorkspaceSettings,
 } from '../generated/ipc';
 
@@ -92,6 +98,21 @@ export function message(overrides: Partial<MessageView> & { id: string; chat_id:
     created_at: NOW - 60_000,
     delivery: null,
     failure_reason: null,
+    edited_at: null,
+    attachments: [],
+    can_retry: false,
+    ...overrides,
+  };
+}
+
+export function attachment(overrides: Partial<AttachmentView> & { id: string }): AttachmentView {
+  return {
+    kind: 'photo',
+    file_name: null,
+    mime_type: 'image/jpeg',
+    size: 2048,
+    state: 'stored',
+    failure_reason: null,
     ...overrides,
   };
 }
@@ -102,7 +123,12 @@ export function channel(overrides: Partial<ChannelView> & { id: string }): Chann
     name: 'Support bot',
     active: true,
     health: 'running',
+    problem: null,
     health_reason: null,
+    queue_id: 'q-all',
+    queue_name: 'All operators',
+    language: 'en',
+    external_id: `bot-${overrides.id}`,
     ...overrides,
   };
 }
@@ -128,11 +154,16 @@ export interface FakeShell {
   explanations: Map<string, RoutingEntry[]>;
   roles: RoleView[];
   settings: WorkspaceSettings;
+  /** Bot tokens Telegram would accept, with the bot's name. */
+  bots: Map<string, string>;
+  /** Bytes of stored attachments, by attachment id. */
+  files: Map<string, AttachmentData>;
   calls: Call[];
   callsOf: (cmd: string) => Call[];
   /** Replaces a command's behaviour (throw to reject). */
   override: (cmd: string, handler: Handler) => void;
   emitChatsChanged: (chatIds: string[]) => Promise<void>;
+  emitChannelsChanged: () => Promise<void>;
 }
 
 export function fakeShell(init: {
@@ -145,6 +176,8 @@ export function fakeShell(init: {
   explanations?: Record<string, RoutingEntry[]>;
   roles?: RoleView[];
   settings?: Partial<WorkspaceSettings>;
+  bots?: Record<string, string>;
+  files?: AttachmentData[];
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
   for (const m of init.messages ?? []) {
@@ -170,10 +203,13 @@ export function fakeShell(init: {
     explanations: new Map(Object.entries(init.explanations ?? {})),
     roles: init.roles ?? [],
     settings: { simultaneous_chats: 2, accept_timeout_min: 5, ...init.settings },
+    bots: new Map(Object.entries(init.bots ?? {})),
+    files: new Map((init.files ?? []).map((f) => [f.id, f])),
     calls: [],
     callsOf: (cmd) => shell.calls.filter((c) => c.cmd === cmd),
     override: (cmd, handler) => overrides.set(cmd, handler),
     emitChatsChanged: (chatIds) => emit(CHATS_CHANGED_EVENT, { chat_ids: chatIds } satisfies ChatsChanged),
+    emitChannelsChanged: () => emit(CHANNELS_CHANGED_EVENT),
   };
 
   const failure = (code: ErrorCode, text: string) => ({ code, message: text, details: null });
@@ -215,6 +251,18 @@ export function fakeShell(init: {
       else for (const id of shell.roles.find((r) => r.id === m.id)?.user_ids ?? []) ids.add(id);
     }
     q.operator_names = shell.operators.filter((o) => ids.has(o.id)).map((o) => o.name);
+  };
+  const findChannel = (channelId: unknown): ChannelView => {
+    const found = shell.channels.find((c) => c.id === channelId);
+    if (!found) throw failure('not_found', 'This channel no longer exists.');
+    return found;
+  };
+  const allMessages = () => [...shell.messages.values()].flat();
+  /** Like the shell: a token is checked with getMe before anything is stored. */
+  const botName = (token: unknown): string => {
+    const name = shell.bots.get(String(token ?? '').trim());
+    if (name === undefined) throw failure('invalid_input', 'Telegram rejected this token: check it with @BotFather.');
+    return name;
   };
   const memberArgs = (args: Record<string, unknown>) => {
     const kind = args['kind'];
@@ -411,6 +459,104 @@ export function fakeShell(init: {
           shell.settings = { simultaneous_chats: next.simultaneous_chats, accept_timeout_min: next.accept_timeout_min };
           shell.me.capacity = next.simultaneous_chats;
           return structuredClone(shell.settings);
+        }
+        case 'add_telegram_channel': {
+          const input = args['channel'] as NewTelegramChannel;
+          const name = botName(input.token);
+          const target = input.queue_id === null ? shell.queues[0] : findQueue(input.queue_id);
+          if (!target) throw failure('invalid_input', 'Create a queue first.');
+          const created = channel({
+            id: `ch${nextId++}`,
+            name,
+            health: 'starting',
+            queue_id: target.id,
+            queue_name: target.name,
+          });
+          shell.channels.push(created);
+          return structuredClone(created);
+        }
+        case 'update_channel': {
+          const found = findChannel(args['channelId']);
+          const changes = args['changes'] as ChannelChanges;
+          if (changes.name !== null) found.name = changes.name;
+          if (changes.active !== null) {
+            found.active = changes.active;
+            found.health = changes.active ? 'starting' : 'stopped';
+          }
+          if (changes.queue_id !== null) {
+            const target = findQueue(changes.queue_id);
+            found.queue_id = target.id;
+            found.queue_name = target.name;
+          }
+          if (changes.language !== null) {
+            if (changes.language !== 'en' && changes.language !== 'ru') throw failure('invalid_input', 'Unknown language.');
+            found.language = changes.language;
+          }
+          return structuredClone(found);
+        }
+        case 'replace_channel_token': {
+          const found = findChannel(args['channelId']);
+          botName(args['token']);
+          found.health = 'starting';
+          found.problem = null;
+          found.health_reason = null;
+          return structuredClone(found);
+        }
+        case 'restart_channel': {
+          const found = findChannel(args['channelId']);
+          found.health = 'starting';
+          found.problem = null;
+          found.health_reason = null;
+          return structuredClone(found);
+        }
+        case 'send_file': {
+          const file = args['file'] as SendFile;
+          if (!shell.chats.some((c) => c.id === file.chat_id)) throw notFound(file.chat_id);
+          const id = `a${nextId++}`;
+          const sent = message({
+            id: `m${nextId++}`,
+            chat_id: file.chat_id,
+            kind: 'outbound',
+            text: file.caption,
+            author: 'Operator',
+            created_at: Date.now(),
+            delivery: 'pending',
+            attachments: [
+              attachment({
+                id,
+                kind: file.kind,
+                file_name: file.file_name,
+                mime_type: file.mime_type,
+                size: Math.floor((file.base64.length * 3) / 4),
+              }),
+            ],
+          });
+          shell.files.set(id, { id, kind: file.kind, file_name: file.file_name, mime_type: file.mime_type ?? 'application/octet-stream', base64: file.base64 });
+          shell.messages.set(file.chat_id, [...(shell.messages.get(file.chat_id) ?? []), sent]);
+          return structuredClone(sent);
+        }
+        case 'read_attachment': {
+          const found = shell.files.get(String(args['attachmentId']));
+          if (!found) throw failure('not_found', 'This file is not stored on this desktop.');
+          return structuredClone(found);
+        }
+        case 'retry_message': {
+          const found = allMessages().find((m) => m.id === args['messageId']);
+          if (!found) throw failure('not_found', 'This message no longer exists.');
+          if (!found.can_retry) throw failure('conflict', 'This message cannot be sent again.');
+          found.delivery = 'pending';
+          found.failure_reason = null;
+          found.can_retry = false;
+          return null;
+        }
+        case 'retry_attachment': {
+          const found = allMessages()
+            .flatMap((m) => m.attachments)
+            .find((a) => a.id === args['attachmentId']);
+          if (!found) throw failure('not_found', 'This file no longer exists.');
+          found.state = 'pending';
+          found.failure_reason = null;
+          return null;
         }
         case 'explain_routing': {
           const chatId = String(args['chatId']);

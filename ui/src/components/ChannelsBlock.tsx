@@ -1,0 +1,174 @@
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { ChannelView, QueueView } from '../generated/ipc';
+import { t } from '../i18n';
+import { AddTelegramCard } from './AddTelegramCard';
+import { Block, openableRow } from './Block';
+import { ChannelCard, languageName } from './ChannelCard';
+import { healthTone, healthWords } from './channelHealth';
+import { ErrorBanner } from './ErrorBanner';
+import { ProviderIcon } from './ProviderIcon';
+
+/** The "+" menu: the kinds of channel that can be added. Facebook waits for its page picker. */
+function AddMenu({ onTelegram, onClose }: { onTelegram: () => void; onClose: () => void }) {
+  const first = useRef<HTMLButtonElement>(null);
+  useEffect(() => first.current?.focus(), []);
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    onClose();
+  };
+
+  return (
+    <div className="add-menu" role="menu" aria-label={t('channels.addMenu')} data-testid="channels-add-menu" onKeyDown={onKeyDown}>
+      <button ref={first} type="button" role="menuitem" className="add-menu__item" data-testid="add-telegram" onClick={onTelegram}>
+        <ProviderIcon provider="telegram" />
+        {t('channels.addTelegram')}
+      </button>
+      <button
+        type="button"
+        role="menuitem"
+        className="add-menu__item"
+        data-testid="add-facebook"
+        aria-disabled="true"
+        disabled
+      >
+        <ProviderIcon provider="messenger" />
+        <span>
+          {t('channels.addFacebook')}
+          <span className="add-menu__note">{t('channels.facebookSoon')}</span>
+        </span>
+      </button>
+    </div>
+  );
+}
+
+interface ChannelsBlockProps {
+  channels: ChannelView[] | null;
+  error: string | null;
+  queues: QueueView[] | null;
+  /** A channel as the shell answered it (added or changed). */
+  onChannelChanged: (channel: ChannelView) => void;
+}
+
+/**
+ * Channels: Provider · Name · Active · Queue · Language · State, a "+" menu (Telegram now,
+ * Facebook with its page picker later) and, on a row click, the channel's mini-card.
+ */
+export function ChannelsBlock({ channels, error, queues, onChannelChanged }: ChannelsBlockProps) {
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [adding, setAdding] = useState(false);
+  const [added, setAdded] = useState<ChannelView | null>(null);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const open = channels?.find((c) => c.id === openId) ?? null;
+
+  // Queue names follow renames made in the Queues block below.
+  const queueName = (channel: ChannelView) => queues?.find((q) => q.id === channel.queue_id)?.name ?? channel.queue_name;
+
+  const onAdded = (channel: ChannelView) => {
+    setAdding(false);
+    setAdded(channel);
+    onChannelChanged(channel);
+  };
+
+  return (
+    <Block
+      title={t('settings.channels')}
+      testId="channels-block"
+      add={{
+        label: t('settings.addChannel'),
+        testId: 'channels-add-button',
+        onClick: () => setMenuOpen((o) => !o),
+        disabled: adding,
+        expanded: menuOpen,
+      }}
+    >
+      {menuOpen && (
+        <AddMenu
+          onTelegram={() => {
+            setMenuOpen(false);
+            setOpenId(null);
+            setAdded(null);
+            setAdding(true);
+          }}
+          onClose={() => setMenuOpen(false)}
+        />
+      )}
+      {error !== null && <ErrorBanner message={error} />}
+      {adding && <AddTelegramCard queues={queues} onAdded={onAdded} onCancel={() => setAdding(false)} />}
+      {added !== null && (
+        <div className="notice notice--inline" role="status" data-testid="add-channel-done">
+          <span className="notice__text">{t('addTelegram.done', { name: added.name })}</span>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t('error.dismiss')}
+            title={t('error.dismiss')}
+            onClick={() => setAdded(null)}
+          >
+            ×
+          </button>
+        </div>
+      )}
+      {open !== null && (
+        <ChannelCard key={open.id} channel={open} queues={queues} onChanged={onChannelChanged} onClose={() => setOpenId(null)} />
+      )}
+      {channels === null ? (
+        error === null && <p className="muted pad">{t('settings.loading')}</p>
+      ) : channels.length === 0 ? (
+        <p className="muted pad">{t('channels.none')}</p>
+      ) : (
+        <table className="settings-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('settings.colProvider')}</th>
+              <th scope="col">{t('settings.colName')}</th>
+              <th scope="col">{t('settings.colActive')}</th>
+              <th scope="col">{t('settings.colQueue')}</th>
+              <th scope="col">{t('settings.colLanguage')}</th>
+              <th scope="col">{t('settings.colHealth')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {channels.map((channel) => {
+              const row = openableRow(t('settings.rowOpen', { name: channel.name }), channel.id === openId, () => {
+                setAdding(false);
+                setMenuOpen(false);
+                setOpenId(channel.id);
+              });
+              const tone = healthTone(channel);
+              return (
+                <tr
+                  key={channel.id}
+                  data-testid="channel-row"
+                  data-channel-id={channel.id}
+                  data-health={channel.health}
+                  data-active={channel.active ? 'true' : 'false'}
+                  {...row}
+                  className={`${row.className}${channel.id === added?.id ? ' settings-table__row--new' : ''}`}
+                >
+                  <td>
+                    <span className="settings-table__provider">
+                      <ProviderIcon provider={channel.provider} />
+                      {t(channel.provider === 'telegram' ? 'provider.telegram' : 'provider.messenger')}
+                    </span>
+                  </td>
+                  <td className="settings-table__name">{channel.name}</td>
+                  <td>{channel.active ? t('settings.yes') : t('settings.no')}</td>
+                  <td>{queueName(channel)}</td>
+                  <td>{languageName(channel.language)}</td>
+                  <td title={channel.health_reason ?? undefined}>
+                    <span className={`health-badge health-badge--${tone}`}>
+                      <span className={`status-dot status-dot--${tone}`} aria-hidden="true" />
+                      {healthWords(channel)}
+                    </span>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </Block>
+  );
+}
