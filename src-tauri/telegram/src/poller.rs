@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use switchboard_engine::StoreError;
 use switchboard_engine::domain::{ChannelHealth, ChannelProblem, InboundMessage};
 use tracing::{debug, info, warn};
 
@@ -18,6 +19,8 @@ use crate::sender::TOKEN_REJECTED;
 /// Long-poll window; below teloxide's 17 s client timeout and Telegram's 50 s cap.
 const POLL_TIMEOUT_SECS: u64 = 10;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Quick retries of a write that met a busy database (100, 200, 400 ms).
+const BUSY_RETRIES: u32 = 3;
 
 /// Stops at once on cancel, even mid long-poll: dropping the request (or an
 /// uncommitted transaction) loses nothing, since the offset has not moved.
@@ -59,7 +62,7 @@ pub async fn run(ctx: ChannelContext, health: HealthBoard) {
 
 enum PollError {
     Api(ApiError),
-    Store(switchboard_engine::StoreError),
+    Store(StoreError),
 }
 
 async fn poll_once(ctx: &ChannelContext, health: &HealthBoard) -> Result<(), PollError> {
@@ -85,9 +88,7 @@ async fn poll_once(ctx: &ChannelContext, health: &HealthBoard) -> Result<(), Pol
             Converted::Skip(why) => info!(channel = %ctx.channel.id, why, "skipped an update"),
         }
     }
-    let changed = ctx
-        .store
-        .ingest_inbound(&ctx.channel.id, &batch, Some(last_id + 1), ctx.clock.now())
+    let changed = ingest(ctx, &batch, last_id + 1)
         .await
         .map_err(PollError::Store)?;
     debug!(channel = %ctx.channel.id, next_offset = last_id + 1, "stored updates");
@@ -99,6 +100,33 @@ async fn poll_once(ctx: &ChannelContext, health: &HealthBoard) -> Result<(), Pol
         let _ = ctx.changes.send(changed);
     }
     Ok(())
+}
+
+/// Stores a batch with the offset that confirms it, trying again shortly if
+/// the database is busy: the store's transactions read before they write, and
+/// SQLite then answers "database is locked" at once, without waiting, when
+/// another writer of this app holds the lock. The batch is still in hand, so
+/// a short retry beats reporting a storage problem and polling it again.
+async fn ingest(
+    ctx: &ChannelContext,
+    batch: &[InboundMessage],
+    next_offset: i64,
+) -> Result<Vec<String>, StoreError> {
+    let mut attempt = 0;
+    loop {
+        let result = ctx
+            .store
+            .ingest_inbound(&ctx.channel.id, batch, Some(next_offset), ctx.clock.now())
+            .await;
+        match result {
+            Err(StoreError::Database(err)) if attempt < BUSY_RETRIES => {
+                debug!(channel = %ctx.channel.id, error = %err, "storing updates: retrying");
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// What kind of problem it is, what to tell the admin, and how long to wait
