@@ -157,6 +157,7 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
                   loading={model.detailLoading}
                   error={model.detailError}
                   onRetry={model.reload}
+                  onRefresh={model.refreshOpen}
                   draft={selectedId !== null ? (drafts[selectedId] ?? '') : ''}
                   onDraftChange={changeDraft}
                   onSend={sendDraft}

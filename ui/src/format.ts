@@ -41,3 +41,12 @@ export function previewLine(text: string | null): string | null {
   const line = text.replace(/\s+/g, ' ').trim();
   return line === '' ? null : line;
 }
+
+const oneDecimal = new Intl.NumberFormat(language, { maximumFractionDigits: 1 });
+
+/** A file size for people: "512 B", "14 KB", "3.2 MB". */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return t('size.bytes', { size: bytes });
+  if (bytes < 1024 * 1024) return t('size.kb', { size: oneDecimal.format(Math.max(1, Math.round(bytes / 1024))) });
+  return t('size.mb', { size: oneDecimal.format(bytes / (1024 * 1024)) });
+}

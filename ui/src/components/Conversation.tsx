@@ -14,6 +14,8 @@ interface ConversationProps {
   loading: boolean;
   error: string | null;
   onRetry: () => void;
+  /** Reloads the open conversation quietly; stable. */
+  onRefresh: () => void;
   draft: string;
   onDraftChange: (chatId: string, text: string) => void;
   onSend: (chatId: string, text: string) => Promise<void>;
@@ -34,6 +36,7 @@ export function Conversation({
   loading,
   error,
   onRetry,
+  onRefresh,
   draft,
   onDraftChange,
   onSend,
@@ -82,7 +85,7 @@ export function Conversation({
       {error !== null && <ErrorBanner message={error} onRetry={onRetry} />}
       {detail ? (
         <>
-          <MessageList chatId={detail.chat.id} messages={detail.messages} />
+          <MessageList chatId={detail.chat.id} messages={detail.messages} onChanged={onRefresh} />
           {detail.chat.offered_to_me ? (
             <AcceptBar key={detail.chat.id} chatId={detail.chat.id} onAccept={onAccept} onDecline={onDecline} />
           ) : (

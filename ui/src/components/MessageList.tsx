@@ -9,13 +9,15 @@ const NEAR_BOTTOM_PX = 80;
 interface MessageListProps {
   chatId: string;
   messages: MessageView[];
+  /** Reloads the conversation (after "Send again", "Download again"); keep it stable. */
+  onChanged: () => void;
 }
 
 /**
  * The conversation, oldest first. It opens at the newest message and follows new ones while the
  * operator is at the bottom; if they scrolled up to read history, it stays where they are.
  */
-export function MessageList({ chatId, messages }: MessageListProps) {
+export function MessageList({ chatId, messages, onChanged }: MessageListProps) {
   const now = useNow();
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -46,7 +48,7 @@ export function MessageList({ chatId, messages }: MessageListProps) {
       ) : (
         <ol className="message-list__items" aria-live="polite" aria-relevant="additions">
           {messages.map((message) => (
-            <MessageBubble key={message.id} message={message} now={now} />
+            <MessageBubble key={message.id} message={message} now={now} onChanged={onChanged} />
           ))}
         </ol>
       )}
