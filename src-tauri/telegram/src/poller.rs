@@ -14,6 +14,7 @@ use crate::ChannelContext;
 use crate::api::ApiError;
 use crate::convert::{Converted, convert, update_id};
 use crate::health::HealthBoard;
+use crate::retry::{jitter, millis_to_duration};
 use crate::sender::TOKEN_REJECTED;
 
 /// Long-poll window; below teloxide's 17 s client timeout and Telegram's 50 s cap.
@@ -38,7 +39,12 @@ pub async fn run(ctx: ChannelContext, health: HealthBoard) {
                 continue;
             }
             Err(PollError::Api(err)) => {
-                let (problem, reason, wait) = explain(&err, backoff);
+                let (problem, reason, mut wait) = explain(&err, backoff);
+                if err.code() != Some(429) {
+                    // Many bots failing together should not retry in lockstep;
+                    // a 429's retry_after is honoured as given.
+                    wait = jittered(wait);
+                }
                 warn!(channel = %ctx.channel.id, error = %err, "getUpdates failed");
                 health.poller(ChannelHealth::problem(problem, reason));
                 wait
@@ -49,7 +55,7 @@ pub async fn run(ctx: ChannelContext, health: HealthBoard) {
                     ChannelProblem::Storage,
                     format!("Messages could not be saved on this computer ({err}); retrying."),
                 ));
-                backoff
+                jittered(backoff)
             }
         };
         backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -100,6 +106,12 @@ async fn poll_once(ctx: &ChannelContext, health: &HealthBoard) -> Result<(), Pol
         let _ = ctx.changes.send(changed);
     }
     Ok(())
+}
+
+fn jittered(wait: Duration) -> Duration {
+    millis_to_duration(jitter(
+        i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2),
+    ))
 }
 
 /// Stores a batch with the offset that confirms it, trying again shortly if

@@ -20,7 +20,7 @@ pub fn backoff(attempts: u32, base: Millis, factor: Millis, cap: Millis) -> Mill
     jitter(delay.min(cap))
 }
 
-fn jitter(millis: Millis) -> Millis {
+pub fn jitter(millis: Millis) -> Millis {
     // f64 is exact for any delay we use (well below 2^53 ms).
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     let jittered = (millis as f64 * rand::random_range(0.8..1.2)) as Millis;
