@@ -6,6 +6,7 @@ import { Conversation } from './components/Conversation';
 import { EmptyState } from './components/EmptyState';
 import { ErrorBanner } from './components/ErrorBanner';
 import { Rail, type View } from './components/Rail';
+import type { OutgoingFile } from './components/Composer';
 import type { ChosenTarget } from './components/TransferMenu';
 import { WhyPanel } from './components/WhyPanel';
 import type { ChatSummary, OperatorStatus } from './generated/ipc';
@@ -25,7 +26,7 @@ function customerName(chat: ChatSummary | undefined): string {
 /** The operator's communication panel and the Chat settings page. */
 export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
   const model = useChats(options);
-  const { chats, selectedId, send } = model;
+  const { chats, selectedId, send, sendFile } = model;
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [view, setView] = useState<View>('panel');
   const [actionError, setActionError] = useState<string | null>(null);
@@ -46,6 +47,18 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
       );
     },
     [drafts, send],
+  );
+
+  const sendFileDraft = useCallback(
+    async (chatId: string, file: OutgoingFile) => {
+      const typed = drafts[chatId] ?? '';
+      await sendFile({ ...file, chat_id: chatId });
+      // The draft was the caption: clear it unless the operator kept typing.
+      setDrafts((current) =>
+        (current[chatId] ?? '') === typed ? { ...current, [chatId]: '' } : current,
+      );
+    },
+    [drafts, sendFile],
   );
 
   /** Runs a routing action; its failure is shown in words above the panel, its success as a notice. */
@@ -161,6 +174,7 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
                   draft={selectedId !== null ? (drafts[selectedId] ?? '') : ''}
                   onDraftChange={changeDraft}
                   onSend={sendDraft}
+                  onSendFile={sendFileDraft}
                   myOperatorId={model.status?.operator_id ?? null}
                   whyOpen={showWhy}
                   onToggleWhy={toggleWhy}

@@ -2,7 +2,7 @@ import type { ChatDetail, ChatSummary } from '../generated/ipc';
 import { t } from '../i18n';
 import { AcceptBar } from './AcceptBar';
 import { ChatActions } from './ChatActions';
-import { Composer } from './Composer';
+import { Composer, type OutgoingFile } from './Composer';
 import { ErrorBanner } from './ErrorBanner';
 import { MessageList } from './MessageList';
 import { ProviderIcon } from './ProviderIcon';
@@ -19,6 +19,7 @@ interface ConversationProps {
   draft: string;
   onDraftChange: (chatId: string, text: string) => void;
   onSend: (chatId: string, text: string) => Promise<void>;
+  onSendFile: (chatId: string, file: OutgoingFile) => Promise<void>;
   myOperatorId: string | null;
   whyOpen: boolean;
   onToggleWhy: () => void;
@@ -40,6 +41,7 @@ export function Conversation({
   draft,
   onDraftChange,
   onSend,
+  onSendFile,
   myOperatorId,
   whyOpen,
   onToggleWhy,
@@ -95,6 +97,7 @@ export function Conversation({
               draft={draft}
               onDraftChange={(text) => onDraftChange(detail.chat.id, text)}
               onSend={(text) => onSend(detail.chat.id, text)}
+              onSendFile={(file) => onSendFile(detail.chat.id, file)}
               disabledReason={detail.chat.state === 'completed' ? t('composer.completed') : null}
             />
           )}

@@ -24,15 +24,17 @@ interface FileChipProps {
   /** Buttons or a state line after the name. */
   children?: ReactNode;
   testId?: string;
+  /** Test id of the name: `attachment-name` in bubbles. */
+  nameTestId?: string;
 }
 
 /** A file as a compact chip: icon, name, size and whatever can be done with it. */
-export function FileChip({ kind, name, size, children, testId }: FileChipProps) {
+export function FileChip({ kind, name, size, children, testId, nameTestId = 'attachment-name' }: FileChipProps) {
   return (
     <div className="file-chip" data-testid={testId}>
       <FileIcon kind={kind} />
       <span className="file-chip__text">
-        <span className="file-chip__name" data-testid="attachment-name" title={name}>
+        <span className="file-chip__name" data-testid={nameTestId} title={name}>
           {name}
         </span>
         {size !== null && <span className="file-chip__size">{formatSize(size)}</span>}
