@@ -286,6 +286,29 @@ describe('Chat settings: the channel mini-card', () => {
     expect(within(card).queryByTestId('channel-replace-token-input')).toBeNull();
   });
 
+  it('follows a change made elsewhere in the fields the admin has not touched', async () => {
+    const shell = channelsShell();
+    await openSettings();
+    const card = await openCard('ch1');
+    fireEvent.change(within(card).getByTestId('channel-queue-select'), { target: { value: 'q-vip' } });
+    const first = shell.channels[0];
+    if (first) first.language = 'ru';
+    await act(() => shell.emitChannelsChanged());
+    await waitFor(() => expect((within(card).getByTestId('channel-language-select') as HTMLSelectElement).value).toBe('ru'));
+    expect((within(card).getByTestId('channel-queue-select') as HTMLSelectElement).value).toBe('q-vip');
+  });
+
+  it('closes the "+" menu on Escape and on a click elsewhere', async () => {
+    channelsShell();
+    await openSettings();
+    fireEvent.click(screen.getByTestId('channels-add-button'));
+    fireEvent.keyDown(screen.getByTestId('add-telegram'), { key: 'Escape' });
+    expect(screen.queryByTestId('channels-add-menu')).toBeNull();
+    fireEvent.click(screen.getByTestId('channels-add-button'));
+    fireEvent.mouseDown(screen.getByTestId('queues-block'));
+    expect(screen.queryByTestId('channels-add-menu')).toBeNull();
+  });
+
   it('reloads the channels when the shell says they changed', async () => {
     const shell = channelsShell();
     await openSettings();

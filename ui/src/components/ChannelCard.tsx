@@ -73,6 +73,7 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
   const [busy, setBusy] = useState<'active' | 'apply' | 'token' | 'restart' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const mounted = useRef(true);
+  const saved = useRef({ queueId: channel.queue_id, language: channel.language });
 
   useEffect(() => {
     mounted.current = true;
@@ -80,6 +81,15 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
       mounted.current = false;
     };
   }, []);
+
+  // Someone else may change the channel while the card is open (the list reloads on
+  // channels-changed): follow them in the fields the admin has not touched.
+  useEffect(() => {
+    const before = saved.current;
+    saved.current = { queueId: channel.queue_id, language: channel.language };
+    setQueueId((current) => (current === before.queueId ? channel.queue_id : current));
+    setLanguage((current) => (current === before.language ? channel.language : current));
+  }, [channel.queue_id, channel.language]);
 
   const run = async (what: NonNullable<typeof busy>, change: () => Promise<ChannelView>): Promise<boolean> => {
     if (busy !== null) return false;

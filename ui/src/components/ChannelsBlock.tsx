@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { ChannelView, QueueView } from '../generated/ipc';
 import { t } from '../i18n';
 import { AddTelegramCard } from './AddTelegramCard';
@@ -11,7 +11,19 @@ import { ProviderIcon } from './ProviderIcon';
 /** The "+" menu: the kinds of channel that can be added. Facebook waits for its page picker. */
 function AddMenu({ onTelegram, onClose }: { onTelegram: () => void; onClose: () => void }) {
   const first = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
   useEffect(() => first.current?.focus(), []);
+
+  // A click anywhere else closes the menu (the "+" itself toggles it).
+  useEffect(() => {
+    const onPointerDown = (event: MouseEvent) => {
+      const target = event.target as Element | null;
+      if (menu.current?.contains(target) || target?.closest('[data-testid="channels-add-button"]')) return;
+      onClose();
+    };
+    document.addEventListener('mousedown', onPointerDown);
+    return () => document.removeEventListener('mousedown', onPointerDown);
+  }, [onClose]);
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Escape') return;
@@ -20,7 +32,7 @@ function AddMenu({ onTelegram, onClose }: { onTelegram: () => void; onClose: () 
   };
 
   return (
-    <div className="add-menu" role="menu" aria-label={t('channels.addMenu')} data-testid="channels-add-menu" onKeyDown={onKeyDown}>
+    <div ref={menu} className="add-menu" role="menu" aria-label={t('channels.addMenu')} data-testid="channels-add-menu" onKeyDown={onKeyDown}>
       <button ref={first} type="button" role="menuitem" className="add-menu__item" data-testid="add-telegram" onClick={onTelegram}>
         <ProviderIcon provider="telegram" />
         {t('channels.addTelegram')}
@@ -61,6 +73,7 @@ export function ChannelsBlock({ channels, error, queues, onChannelChanged }: Cha
   const [added, setAdded] = useState<ChannelView | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
   const open = channels?.find((c) => c.id === openId) ?? null;
+  const closeMenu = useCallback(() => setMenuOpen(false), []);
 
   // Queue names follow renames made in the Queues block below.
   const queueName = (channel: ChannelView) => queues?.find((q) => q.id === channel.queue_id)?.name ?? channel.queue_name;
@@ -91,7 +104,7 @@ export function ChannelsBlock({ channels, error, queues, onChannelChanged }: Cha
             setAdded(null);
             setAdding(true);
           }}
-          onClose={() => setMenuOpen(false)}
+          onClose={closeMenu}
         />
       )}
       {error !== null && <ErrorBanner message={error} />}

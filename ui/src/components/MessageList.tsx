@@ -23,6 +23,7 @@ export function MessageList({ chatId, messages, onChanged }: MessageListProps) {
   const atBottom = useRef(true);
   const shownChat = useRef<string | null>(null);
   const last = messages[messages.length - 1];
+  const empty = messages.length === 0;
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -34,6 +35,19 @@ export function MessageList({ chatId, messages, onChanged }: MessageListProps) {
       atBottom.current = true;
     }
   }, [chatId, messages.length, last?.id, last?.kind]);
+
+  // Pictures arrive after the messages and make them taller: stay at the newest one if the
+  // operator was there.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const content = el?.firstElementChild;
+    if (!el || !content || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(content);
+    return () => observer.disconnect();
+  }, [empty]);
 
   const onScroll = () => {
     const el = scroller.current;
