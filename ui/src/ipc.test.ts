@@ -2,6 +2,14 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { describe, expect, it } from 'vitest';
 import {
   acceptChat,
+  addTelegramChannel,
+  readAttachment,
+  replaceChannelToken,
+  restartChannel,
+  retryAttachment,
+  retryMessage,
+  sendFile,
+  updateChannel,
   completeChat,
   createQueue,
   declineChat,
@@ -106,6 +114,39 @@ describe('routing and designer commands', () => {
         ['create_queue', { queue: { name: 'VIP', rule: 'freest', completion_timeout_min: null } }],
         ['list_operators', {}],
         ['explain_routing', { chatId: 'c6' }],
+      ]);
+    } finally {
+      clearMocks();
+    }
+  });
+});
+
+describe('channel and file commands', () => {
+  it('use the shell command names and camelCase arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    try {
+      await addTelegramChannel({ token: '1:a', queue_id: null, api_base: null });
+      await updateChannel('ch1', { name: null, active: false, queue_id: null, language: null });
+      await replaceChannelToken('ch1', '1:b');
+      await restartChannel('ch1');
+      const file = { chat_id: 'c1', kind: 'document' as const, file_name: 'a.txt', mime_type: null, base64: 'YQ==', caption: '' };
+      await sendFile(file);
+      await readAttachment('a1');
+      await retryMessage('m1');
+      await retryAttachment('a2');
+      expect(calls).toEqual([
+        ['add_telegram_channel', { channel: { token: '1:a', queue_id: null, api_base: null } }],
+        ['update_channel', { channelId: 'ch1', changes: { name: null, active: false, queue_id: null, language: null } }],
+        ['replace_channel_token', { channelId: 'ch1', token: '1:b' }],
+        ['restart_channel', { channelId: 'ch1' }],
+        ['send_file', { file }],
+        ['read_attachment', { attachmentId: 'a1' }],
+        ['retry_message', { messageId: 'm1' }],
+        ['retry_attachment', { attachmentId: 'a2' }],
       ]);
     } finally {
       clearMocks();
