@@ -222,6 +222,7 @@ impl Runtime {
     fn start_channel(&self, channel: Channel) {
         let (health, health_rx) = watch::channel(ChannelHealth::Starting);
         let outbox = Arc::new(Notify::new());
+        let files = Arc::new(Notify::new());
         let cancel = self.cancel.child_token();
         let key = SecretKey::channel_token(self.store.workspace_id(), &channel.id);
         let token = self.secrets.get(&key);
@@ -236,6 +237,7 @@ impl Runtime {
                         changes: self.ingested.clone(),
                         health,
                         outbox: outbox.clone(),
+                        files: files.clone(),
                         cancel: cancel.clone(),
                     });
                 }
@@ -266,6 +268,7 @@ impl Runtime {
             RunningChannel {
                 health: health_rx,
                 outbox,
+                files,
                 cancel,
             },
         );

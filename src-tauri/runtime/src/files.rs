@@ -113,7 +113,7 @@ impl Runtime {
             .await
             .map_err(to_ipc)?;
         let chat = self.store.chat(&chat_id).await.map_err(to_ipc)?;
-        self.wake_sender(&chat.channel_id);
+        self.wake_fetcher(&chat.channel_id);
         let _ = self.changes.send(vec![chat_id]);
         Ok(())
     }

@@ -57,6 +57,8 @@ pub const TELEGRAM_API: &str = "https://api.telegram.org/";
 struct RunningChannel {
     health: watch::Receiver<ChannelHealth>,
     outbox: Arc<Notify>,
+    /// Poked when a customer's file should be fetched again.
+    files: Arc<Notify>,
     /// Stops this channel's connector tasks (deactivation, new token, restart).
     cancel: CancellationToken,
 }
@@ -201,6 +203,12 @@ impl Runtime {
     fn wake_sender(&self, channel_id: &str) {
         if let Some(running) = self.lock_channels().get(channel_id) {
             running.outbox.notify_one();
+        }
+    }
+
+    fn wake_fetcher(&self, channel_id: &str) {
+        if let Some(running) = self.lock_channels().get(channel_id) {
+            running.files.notify_one();
         }
     }
 

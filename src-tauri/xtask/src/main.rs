@@ -7,7 +7,7 @@
 //! - `cargo xtask test`: install prerequisites, then formatting, clippy,
 //!   TypeScript type-check and unit tests, Rust tests (with a throwaway
 //!   Postgres) and end-to-end tests in the real app under Xvfb.
-//! - `cargo xtask bench [routing]`: benchmarks, printed as tables with ratios
+//! - `cargo xtask bench [routing|telegram]`: benchmarks, printed as tables with ratios
 //!   against a baseline measured in the same run.
 //! - `cargo xtask codegen`: regenerate ui/src/generated/ipc.ts.
 //!
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--no-simulation] | test | bench [routing] | codegen>"
+                "usage: cargo xtask <run [--no-simulation] | test | bench [routing|telegram] | codegen>"
             );
             return ExitCode::from(2);
         }
@@ -63,15 +63,36 @@ fn codegen() -> Result {
 }
 
 /// Benchmarks print their own tables (release profile via `cargo bench`).
+/// Without a suite name every suite runs.
 fn bench(args: &[String]) -> Result {
-    let suites: &[&str] = match args.first().map(String::as_str) {
-        None | Some("routing") => &["routing_core", "routing_persisted"],
-        Some(other) => return Err(format!("unknown benchmark suite {other}; suites: routing")),
-    };
-    let mut cmd = process::cargo();
-    cmd.args(["bench", "-p", "switchboard-engine"]);
-    for suite in suites {
-        cmd.args(["--bench", suite]);
+    const SUITES: &[(&str, &str, &[&str])] = &[
+        (
+            "routing",
+            "switchboard-engine",
+            &["routing_core", "routing_persisted"],
+        ),
+        ("telegram", "switchboard-runtime", &["telegram"]),
+    ];
+    let wanted = args.first().map(String::as_str);
+    let chosen: Vec<_> = SUITES
+        .iter()
+        .filter(|(name, _, _)| wanted.is_none_or(|w| w == *name))
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<&str> = SUITES.iter().map(|(name, _, _)| *name).collect();
+        return Err(format!(
+            "unknown benchmark suite {}; suites: {}",
+            wanted.unwrap_or_default(),
+            names.join(", ")
+        ));
     }
-    process::run(&mut cmd)
+    for (_, package, benches) in chosen {
+        let mut cmd = process::cargo();
+        cmd.args(["bench", "-p", package]);
+        for bench in *benches {
+            cmd.args(["--bench", bench]);
+        }
+        process::run(&mut cmd)?;
+    }
+    Ok(())
 }

@@ -69,7 +69,7 @@ impl Store {
                 ACCEPT_TIMEOUT_MIN_RANGE.end()
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (key, value) in [
             ("SimultaneousChats", simultaneous_chats),
             ("OperatorAcceptChatTimeout", accept_timeout_min),

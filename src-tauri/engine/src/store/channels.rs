@@ -92,7 +92,7 @@ impl Store {
                 CHANNEL_LANGUAGES.join(", ")
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(queue_id) = &update.queue_id {
             let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM queues WHERE id = ?")
                 .bind(queue_id)

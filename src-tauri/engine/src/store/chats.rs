@@ -22,7 +22,7 @@ impl Store {
         next_telegram_offset: Option<i64>,
         now: Millis,
     ) -> Result<Vec<Id>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let queue_id: Id = sqlx::query_scalar("SELECT queue_id FROM channels WHERE id = ?")
             .bind(channel_id)
             .fetch_optional(&mut *tx)

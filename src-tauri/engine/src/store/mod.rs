@@ -86,6 +86,16 @@ impl Store {
         })
     }
 
+    /// A transaction that takes SQLite's write lock at once. A deferred one
+    /// that reads before it writes cannot wait for the lock (SQLite answers
+    /// "database is locked" at once instead of honouring busy_timeout), so
+    /// every write goes through here.
+    pub(super) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     pub fn workspace_id(&self) -> &str {
         &self.workspace_id
     }
@@ -117,7 +127,7 @@ impl Store {
 /// Creates the workspace, its only user, the default queue, the preset action
 /// and default settings the first time; afterwards just reads them back.
 async fn first_run(pool: &SqlitePool, now: Millis) -> Result<(Id, LocalUser), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let existing: Option<String> = sqlx::query_scalar("SELECT id FROM workspace LIMIT 1")
         .fetch_optional(&mut *tx)
         .await?;

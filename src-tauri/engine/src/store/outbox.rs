@@ -100,7 +100,7 @@ impl Store {
         file: Option<&OutgoingFile>,
         now: Millis,
     ) -> Result<Message, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query("SELECT channel_id, state, operator_id FROM chats WHERE id = ?")
             .bind(chat_id)
             .fetch_optional(&mut *tx)

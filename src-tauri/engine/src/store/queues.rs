@@ -78,7 +78,7 @@ impl Store {
         completion_timeout_min: Option<u32>,
     ) -> Result<QueueRow, StoreError> {
         let name = validate_queue(name, completion_timeout_min)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM queues WHERE name = ? COLLATE NOCASE")
                 .bind(name)
@@ -124,7 +124,7 @@ impl Store {
         completion_timeout_min: Option<u32>,
     ) -> Result<(), StoreError> {
         let name = validate_queue(name, completion_timeout_min)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM queues WHERE name = ? COLLATE NOCASE AND id <> ?")
                 .bind(name)
@@ -184,7 +184,7 @@ impl Store {
         now: i64,
     ) -> Result<Id, StoreError> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO users (id, name, status, created_at) VALUES (?, ?, 'active', ?)")
             .bind(&id)
             .bind(name)

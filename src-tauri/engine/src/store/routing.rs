@@ -170,7 +170,7 @@ impl Store {
         changes: &RoutingChanges<'_>,
         now: Millis,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut offers = Vec::new();
         for chat_id in &changes.chats {
             if let Some(chat) = state.chats.get(chat_id) {
