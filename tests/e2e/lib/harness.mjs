@@ -78,7 +78,17 @@ export async function startSandbox() {
     token,
     writeAsCustomer: (userId, firstName, text) =>
       call('POST', '/customer-messages', { user_id: userId, first_name: firstName, text }),
+    /** `kind`: photo | document | voice | sticker; `bytes`: a Buffer. */
+    sendMediaAsCustomer: (userId, firstName, kind, bytes, extra = {}) =>
+      call('POST', '/customer-media', {
+        user_id: userId, first_name: firstName, kind, bytes_base64: bytes.toString('base64'), ...extra,
+      }),
     sentMessages: () => call('GET', '/sent-messages'),
+    /** A file the bot sent, with its bytes as a Buffer. */
+    sentFile: async (fileId) => {
+      const file = await call('GET', `/files/${encodeURIComponent(fileId)}`);
+      return { ...file, bytes: Buffer.from(file.bytes_base64, 'base64') };
+    },
     stop: () => child.kill(),
   };
 }
@@ -90,8 +100,11 @@ export function newWorkspaceDir(name) {
   return dir;
 }
 
-/** Launches the real app (connected to `sandbox`, data in `dir`) and returns a WebDriver session. */
-export async function launchApp(sandbox, dir) {
+/**
+ * Launches the real app (data in `dir`) and returns a WebDriver session. "Add Telegram" talks to
+ * `sandbox`; unless `seedBot` is false its bot is connected at start-up as in the demo.
+ */
+export async function launchApp(sandbox, dir, { seedBot = true } = {}) {
   const port = await freePort();
   const driver = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -100,7 +113,7 @@ export async function launchApp(sandbox, dir) {
       TAURI_WEBVIEW_AUTOMATION: 'true',
       SWITCHBOARD_DATA_DIR: join(dir, 'data'),
       SWITCHBOARD_TELEGRAM_API: sandbox.baseUrl,
-      SWITCHBOARD_TELEGRAM_TOKEN: sandbox.token,
+      ...(seedBot ? { SWITCHBOARD_TELEGRAM_TOKEN: sandbox.token } : {}),
       RUST_LOG: 'info,sqlx=warn',
     },
   });
