@@ -370,6 +370,76 @@ pub struct SendReply {
     pub text: String,
 }
 
+/// The Facebook app Switchboard logs in with, as the UI sees it: the secret
+/// never crosses IPC, only whether it is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FacebookSettings {
+    /// Empty until an admin fills it in.
+    pub app_id: String,
+    pub app_secret_set: bool,
+    /// Where Facebook Login sends the answer; the app catches it and never loads it.
+    pub redirect_uri: String,
+    pub default_redirect_uri: String,
+}
+
+/// Arguments of `update_facebook_settings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FacebookSettingsUpdate {
+    pub app_id: String,
+    /// `null` keeps the stored secret; a value replaces it (goes to the keychain only).
+    pub app_secret: Option<String>,
+    /// `null` or empty: the default (`https://www.facebook.com/connect/login_success.html`).
+    pub redirect_uri: Option<String>,
+}
+
+/// How a Facebook Login ended (failures are `IpcError` rejections instead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum FacebookLogin {
+    /// Logged in: choose the pages to connect.
+    Pages(PagePicker),
+    /// The admin closed the login window or pressed Cancel; nothing changed.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PagePicker {
+    /// Names this login for `connect_facebook_pages` (the tokens stay in Rust).
+    pub login_id: String,
+    pub pages: Vec<PageChoice>,
+}
+
+/// One page the admin manages, as the picker shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PageChoice {
+    pub id: String,
+    pub name: String,
+    /// The page's picture as a `data:` URL (fetched by Rust), if there is one.
+    pub picture: Option<String>,
+    /// Already a channel of this workspace (connecting again refreshes its token).
+    pub connected_channel_id: Option<String>,
+    /// The admin has the page's MESSAGING task; without it Switchboard cannot answer.
+    pub can_message: bool,
+}
+
+/// Arguments of `connect_facebook_pages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConnectPages {
+    pub login_id: String,
+    pub page_ids: Vec<String>,
+}
+
+/// What happened to one chosen page: a channel, or why not (nothing half-created).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PageConnection {
+    pub page_id: String,
+    pub page_name: String,
+    pub channel: Option<ChannelView>,
+    /// True when the page was connected before and only its token was refreshed.
+    pub refreshed: bool,
+    pub error: Option<IpcError>,
+}
+
 /// The whole generated TypeScript file, in a stable order.
 pub fn typescript_bindings() -> String {
     let cfg = ts_rs::Config::default();
@@ -393,6 +463,13 @@ pub fn typescript_bindings() -> String {
         AttachmentView::decl(&cfg),
         AttachmentData::decl(&cfg),
         SendFile::decl(&cfg),
+        FacebookSettings::decl(&cfg),
+        FacebookSettingsUpdate::decl(&cfg),
+        FacebookLogin::decl(&cfg),
+        PagePicker::decl(&cfg),
+        PageChoice::decl(&cfg),
+        ConnectPages::decl(&cfg),
+        PageConnection::decl(&cfg),
         ChatsChanged::decl(&cfg),
         SendReply::decl(&cfg),
         OperatorStatus::decl(&cfg),

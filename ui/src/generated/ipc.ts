@@ -147,6 +147,56 @@ base64: string,
  */
 caption: string, };
 
+export type FacebookSettings = { 
+/**
+ * Empty until an admin fills it in.
+ */
+app_id: string, app_secret_set: boolean, 
+/**
+ * Where Facebook Login sends the answer; the app catches it and never loads it.
+ */
+redirect_uri: string, default_redirect_uri: string, };
+
+export type FacebookSettingsUpdate = { app_id: string, 
+/**
+ * `null` keeps the stored secret; a value replaces it (goes to the keychain only).
+ */
+app_secret: string | null, 
+/**
+ * `null` or empty: the default (`https://www.facebook.com/connect/login_success.html`).
+ */
+redirect_uri: string | null, };
+
+export type FacebookLogin = { "status": "pages" } & PagePicker | { "status": "cancelled" };
+
+export type PagePicker = { 
+/**
+ * Names this login for `connect_facebook_pages` (the tokens stay in Rust).
+ */
+login_id: string, pages: Array<PageChoice>, };
+
+export type PageChoice = { id: string, name: string, 
+/**
+ * The page's picture as a `data:` URL (fetched by Rust), if there is one.
+ */
+picture: string | null, 
+/**
+ * Already a channel of this workspace (connecting again refreshes its token).
+ */
+connected_channel_id: string | null, 
+/**
+ * The admin has the page's MESSAGING task; without it Switchboard cannot answer.
+ */
+can_message: boolean, };
+
+export type ConnectPages = { login_id: string, page_ids: Array<string>, };
+
+export type PageConnection = { page_id: string, page_name: string, channel: ChannelView | null, 
+/**
+ * True when the page was connected before and only its token was refreshed.
+ */
+refreshed: boolean, error: IpcError | null, };
+
 export type ChatsChanged = { chat_ids: Array<string>, };
 
 export type SendReply = { chat_id: string, text: string, };
