@@ -43,13 +43,13 @@ pub struct GraphApi {
 
 impl GraphApi {
     /// The real Facebook.
-    pub fn new() -> Result<Self, GraphError> {
-        Self::with_bases(DEFAULT_GRAPH_BASE, DEFAULT_WWW_BASE)
+    pub fn facebook() -> Result<Self, GraphError> {
+        Self::new(DEFAULT_GRAPH_BASE, DEFAULT_WWW_BASE)
     }
 
     /// `graph_base` serves the API, `www_base` the login dialog; in tests both
     /// are the sandbox's root URL.
-    pub fn with_bases(graph_base: &str, www_base: &str) -> Result<Self, GraphError> {
+    pub fn new(graph_base: &str, www_base: &str) -> Result<Self, GraphError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()

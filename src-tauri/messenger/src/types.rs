@@ -20,9 +20,9 @@ pub struct UserToken {
 pub struct PageAccount {
     pub id: String,
     pub name: String,
-    /// Missing when the user's role on the page gives no token; such a page is
-    /// shown in the picker but cannot be chosen.
-    pub access_token: Option<Secret>,
+    /// The page token. Meta returns one for every role but Live Contributor;
+    /// when it gave none this is empty and [`PageAccount::can_message`] is false.
+    pub access_token: Secret,
     /// The user's tasks on the page: `MANAGE`, `MESSAGING`, `MODERATE`, ….
     pub tasks: Vec<String>,
     /// Meta's CDN URL for the page's picture (it expires).
@@ -32,7 +32,7 @@ pub struct PageAccount {
 impl PageAccount {
     /// Whether Switchboard can answer this page's messages with the user's role.
     pub fn can_message(&self) -> bool {
-        self.access_token.is_some()
+        !self.access_token.is_empty()
             && self
                 .tasks
                 .iter()
@@ -66,7 +66,7 @@ impl From<RawPage> for PageAccount {
         Self {
             id: raw.id,
             name: raw.name,
-            access_token: raw.access_token.filter(|token| !token.is_empty()),
+            access_token: raw.access_token.unwrap_or_else(|| Secret::new("")),
             tasks: raw.tasks,
             picture_url: raw.picture.and_then(|p| p.data).and_then(|d| d.url),
         }

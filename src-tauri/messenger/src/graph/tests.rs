@@ -5,12 +5,12 @@ fn query(url: &Url) -> Vec<(String, String)> {
 }
 
 fn sandbox() -> GraphApi {
-    GraphApi::with_bases("http://127.0.0.1:9", "http://127.0.0.1:9/").unwrap()
+    GraphApi::new("http://127.0.0.1:9", "http://127.0.0.1:9/").unwrap()
 }
 
 #[test]
 fn the_login_dialog_url_is_encoded_and_asks_for_the_page_scopes() {
-    let graph = GraphApi::new().unwrap();
+    let graph = GraphApi::facebook().unwrap();
     let url = graph.login_dialog_url(
         "123",
         "https://www.facebook.com/connect/login_success.html",
@@ -36,7 +36,7 @@ fn the_login_dialog_url_is_encoded_and_asks_for_the_page_scopes() {
 
 #[test]
 fn bases_gain_a_trailing_slash_and_keep_their_path() {
-    let graph = GraphApi::with_bases("http://127.0.0.1:9/fb", "http://127.0.0.1:9").unwrap();
+    let graph = GraphApi::new("http://127.0.0.1:9/fb", "http://127.0.0.1:9").unwrap();
     assert_eq!(graph.graph_base(), "http://127.0.0.1:9/fb/");
     let url = graph.endpoint(&["me", "accounts"], &[]);
     assert_eq!(url.as_str(), "http://127.0.0.1:9/fb/v25.0/me/accounts?");
@@ -45,8 +45,8 @@ fn bases_gain_a_trailing_slash_and_keep_their_path() {
             .login_dialog_url("1", "http://x/", "s")
             .starts_with("http://127.0.0.1:9/v25.0/dialog/oauth?")
     );
-    assert!(GraphApi::with_bases("mailto:a@b", "http://x/").is_err());
-    assert!(GraphApi::with_bases("not a url", "http://x/").is_err());
+    assert!(GraphApi::new("mailto:a@b", "http://x/").is_err());
+    assert!(GraphApi::new("not a url", "http://x/").is_err());
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn the_redirect_uri_must_be_a_web_address() {
 #[test]
 fn the_dialog_carries_this_attempts_state() {
     let a = attempt();
-    let url = a.dialog_url(&GraphApi::new().unwrap());
+    let url = a.dialog_url(&GraphApi::facebook().unwrap());
     assert!(url.contains(&format!("&state={}&", a.state())), "{url}");
     assert!(url.contains("client_id=123&"));
 }
