@@ -157,7 +157,7 @@ impl GraphApi {
             ],
         );
         let answer: Success = self
-            .send("subscribing the app", self.http.post(url))
+            .send("subscribing the app", reqwest::Method::POST, url)
             .await?;
         if answer.success {
             Ok(())
@@ -262,7 +262,7 @@ impl GraphApi {
     }
 
     async fn get<T: DeserializeOwned>(&self, what: &str, url: Url) -> Result<T, GraphError> {
-        self.send(what, self.http.get(url)).await
+        self.send(what, reqwest::Method::GET, url).await
     }
 
     /// Sends a call and reads Meta's answer: the error envelope whatever the
@@ -270,9 +270,13 @@ impl GraphApi {
     async fn send<T: DeserializeOwned>(
         &self,
         what: &str,
-        request: reqwest::RequestBuilder,
+        method: reqwest::Method,
+        url: Url,
     ) -> Result<T, GraphError> {
-        let response = request
+        let secrets = secrets_in(&url);
+        let response = self
+            .http
+            .request(method, url)
             .timeout(CALL_TIMEOUT)
             .send()
             .await
@@ -291,7 +295,10 @@ impl GraphApi {
                 "{what}: HTTP {status} with a body that is not JSON"
             ))
         })?;
-        if let Some(error) = parse_envelope(&value, status.as_u16()) {
+        if let Some(mut error) = parse_envelope(&value, status.as_u16()) {
+            if let GraphError::Api { message, .. } = &mut error {
+                *message = redact(message, &secrets);
+            }
             return Err(error);
         }
         if !status.is_success() {
@@ -301,6 +308,42 @@ impl GraphApi {
         }
         decode(what, value)
     }
+}
+
+/// Query parameters that carry credentials. Meta's messages can quote them
+/// ("Malformed access token EAAG…"), so they are cut out of every message.
+const SECRET_PARAMS: [&str; 5] = [
+    "access_token",
+    "client_secret",
+    "fb_exchange_token",
+    "input_token",
+    "code",
+];
+
+fn secrets_in(url: &Url) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for (key, value) in url.query_pairs() {
+        if !SECRET_PARAMS.contains(&key.as_ref()) || value.is_empty() {
+            continue;
+        }
+        // An app token `{app_id}|{app_secret}`: the secret alone is cut too.
+        if let Some((_, secret)) = value.split_once('|') {
+            secrets.push(secret.to_owned());
+        }
+        secrets.push(value.into_owned());
+    }
+    // Longest first, so a whole app token goes before its secret part.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+}
+
+fn redact(message: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(message.to_owned(), |text, secret| {
+            text.replace(secret.as_str(), "<redacted>")
+        })
 }
 
 /// Deserializes an answer. serde's messages may quote the values they reject,

@@ -132,3 +132,21 @@ async fn a_picture_address_must_be_a_web_url() {
     let error = sandbox().picture("file:///etc/passwd").await.unwrap_err();
     assert!(matches!(error, GraphError::Protocol(_)));
 }
+
+#[test]
+fn metas_messages_lose_the_credentials_they_quote() {
+    let mut url = Url::parse("http://127.0.0.1:9/v25.0/debug_token").unwrap();
+    url.query_pairs_mut()
+        .append_pair("input_token", "EAAGbadtoken")
+        .append_pair("access_token", "123|s3cr3t")
+        .append_pair("fields", "id");
+    let secrets = secrets_in(&url);
+    assert_eq!(secrets, ["EAAGbadtoken", "123|s3cr3t", "s3cr3t"]);
+    assert_eq!(
+        redact(
+            "Malformed access token EAAGbadtoken for 123|s3cr3t, s3cr3t",
+            &secrets
+        ),
+        "Malformed access token <redacted> for <redacted>, <redacted>"
+    );
+}
