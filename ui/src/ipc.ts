@@ -12,7 +12,11 @@ import {
   type ChatDetail,
   type ChatSummary,
   type ChatsChanged,
+  type ConnectPages,
   type ErrorCode,
+  type FacebookLogin,
+  type FacebookSettings,
+  type FacebookSettingsUpdate,
   type IpcError,
   type MemberKind,
   type MessageView,
@@ -21,6 +25,7 @@ import {
   type NewTelegramChannel,
   type OperatorStatus,
   type OperatorView,
+  type PageConnection,
   type QueueView,
   type RoleView,
   type RoutingExplanation,
@@ -234,6 +239,35 @@ export function getSettings(): Promise<WorkspaceSettings> {
 /** Rejects with code `invalid_input` when a value is out of range (1–50 chats, 1–120 minutes). */
 export function updateSettings(settings: WorkspaceSettings): Promise<WorkspaceSettings> {
   return call<WorkspaceSettings>('update_settings', { settings });
+}
+
+/** The Facebook app this workspace logs in with; the secret only as "set or not". */
+export function getFacebookSettings(): Promise<FacebookSettings> {
+  return call<FacebookSettings>('get_facebook_settings');
+}
+
+/** Saves the app id, the secret (`null` keeps the stored one; it goes to the keychain only) and the
+ * redirect address (`null` = the default); answers with the settings as stored. */
+export function updateFacebookSettings(settings: FacebookSettingsUpdate): Promise<FacebookSettings> {
+  return call<FacebookSettings>('update_facebook_settings', { settings });
+}
+
+/** Opens Facebook Login in its own window and resolves when the login ends: the admin's pages, or
+ * `cancelled` (window closed, `cancelFacebookLogin`). Rejects with a sentence for the admin (settings
+ * missing, permission refused in Facebook's dialog, expired code, network…). */
+export function startFacebookLogin(): Promise<FacebookLogin> {
+  return call<FacebookLogin>('start_facebook_login');
+}
+
+/** Closes the login window; the pending `startFacebookLogin` then resolves `cancelled`. */
+export function cancelFacebookLogin(): Promise<null> {
+  return call<null>('cancel_facebook_login');
+}
+
+/** Connects the chosen pages of a login; one result per page (a new inactive channel, a refreshed
+ * token, or why that page failed). */
+export function connectFacebookPages(request: ConnectPages): Promise<PageConnection[]> {
+  return call<PageConnection[]>('connect_facebook_pages', { request });
 }
 
 /** The recorded routing decisions for a chat, with their reasons ("why did I get this chat"). */

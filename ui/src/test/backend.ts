@@ -1,5 +1,5 @@
-// A fake Rust shell for component tests: the chat, routing, status, queue, role, settings, channel
-// and file commands and the chats-changed / channels-changed events. It keeps its own state, so a test sees what the real shell would answer next.
+// A fake Rust shell for component tests: the chat, routing, status, queue, role, settings, channel,
+// Facebook (app settings, login, page connection) and file commands and the chats-changed / channels-changed events. It keeps its own state, so a test sees what the real shell would answer next.
 
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -13,11 +13,17 @@ import {
   type ChatDetail,
   type ChatSummary,
   type ChatsChanged,
+  type ConnectPages,
   type ErrorCode,
+  type FacebookLogin,
+  type FacebookSettings,
+  type FacebookSettingsUpdate,
   type MemberKind,
   type MessageView,
   type MyStatus,
   type OperatorView,
+  type PageChoice,
+  type PageConnection,
   type QueueView,
   type RoleView,
   type RoutingEntry,
@@ -133,6 +139,26 @@ export function channel(overrides: Partial<ChannelView> & { id: string }): Chann
   };
 }
 
+export const DEFAULT_REDIRECT_URI = 'https://www.facebook.com/connect/login_success.html';
+
+export function page(overrides: Partial<PageChoice> & { id: string }): PageChoice {
+  return {
+    name: `Page ${overrides.id}`,
+    picture: null,
+    connected_channel_id: null,
+    can_message: true,
+    ...overrides,
+  };
+}
+
+/** What the fake keeps of the Facebook app; the secret stays here, as it stays in the keychain. */
+export interface FakeFacebookApp {
+  app_id: string;
+  app_secret: string | null;
+  /** Empty: the default. */
+  redirect_uri: string;
+}
+
 export interface Call {
   cmd: string;
   args: Record<string, unknown>;
@@ -158,6 +184,15 @@ export interface FakeShell {
   bots: Map<string, string>;
   /** Bytes of stored attachments, by attachment id. */
   files: Map<string, AttachmentData>;
+  facebook: FakeFacebookApp;
+  /** The pages the next Facebook Login answers with. */
+  facebookPages: PageChoice[];
+  /** Pages whose connection fails, with the sentence the shell gives. */
+  facebookFailures: Map<string, string>;
+  /** When true, `start_facebook_login` waits for `finishFacebookLogin` or `cancel_facebook_login`. */
+  holdFacebookLogin: boolean;
+  /** Ends a held login: with the pages (default) or another outcome; an Error rejects it. */
+  finishFacebookLogin: (outcome?: FacebookLogin | { code: ErrorCode; message: string; details: null }) => void;
   calls: Call[];
   callsOf: (cmd: string) => Call[];
   /** Replaces a command's behaviour (throw to reject). */
@@ -178,6 +213,8 @@ export function fakeShell(init: {
   settings?: Partial<WorkspaceSettings>;
   bots?: Record<string, string>;
   files?: AttachmentData[];
+  facebook?: Partial<FakeFacebookApp>;
+  facebookPages?: PageChoice[];
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
   for (const m of init.messages ?? []) {
@@ -185,6 +222,12 @@ export function fakeShell(init: {
   }
   const overrides = new Map<string, Handler>();
   let nextId = 1000;
+  let loginId: string | null = null;
+  let pendingLogin: ((outcome: unknown) => void) | null = null;
+  const pagesOutcome = (): FacebookLogin => {
+    loginId = `login-${nextId++}`;
+    return { status: 'pages', login_id: loginId, pages: structuredClone(shell.facebookPages) };
+  };
 
   const shell: FakeShell = {
     chats: init.chats ?? [],
@@ -205,6 +248,15 @@ export function fakeShell(init: {
     settings: { simultaneous_chats: 2, accept_timeout_min: 5, ...init.settings },
     bots: new Map(Object.entries(init.bots ?? {})),
     files: new Map((init.files ?? []).map((f) => [f.id, f])),
+    facebook: { app_id: '', app_secret: null, redirect_uri: '', ...init.facebook },
+    facebookPages: init.facebookPages ?? [],
+    facebookFailures: new Map(),
+    holdFacebookLogin: false,
+    finishFacebookLogin: (outcome) => {
+      const finish = pendingLogin;
+      pendingLogin = null;
+      finish?.(outcome ?? pagesOutcome());
+    },
     calls: [],
     callsOf: (cmd) => shell.calls.filter((c) => c.cmd === cmd),
     override: (cmd, handler) => overrides.set(cmd, handler),
@@ -263,6 +315,37 @@ export function fakeShell(init: {
     const name = shell.bots.get(String(token ?? '').trim());
     if (name === undefined) throw failure('invalid_input', 'Telegram rejected this token: check it with @BotFather.');
     return name;
+  };
+  const facebookView = (): FacebookSettings => ({
+    app_id: shell.facebook.app_id,
+    app_secret_set: shell.facebook.app_secret !== null,
+    redirect_uri: shell.facebook.redirect_uri || DEFAULT_REDIRECT_URI,
+    default_redirect_uri: DEFAULT_REDIRECT_URI,
+  });
+  const connectPage = (pageId: string): PageConnection => {
+    const found = shell.facebookPages.find((p) => p.id === pageId);
+    const pageName = found?.name ?? pageId;
+    const refusal = found ? shell.facebookFailures.get(pageId) : 'This page was not offered by this login.';
+    if (refusal !== undefined) {
+      return { page_id: pageId, page_name: pageName, channel: null, refreshed: false, error: failure('invalid_input', refusal) };
+    }
+    const existing = shell.channels.find((c) => c.id === found?.connected_channel_id);
+    if (existing) {
+      return { page_id: pageId, page_name: pageName, channel: structuredClone(existing), refreshed: true, error: null };
+    }
+    const target = shell.queues[0];
+    const created = channel({
+      id: `ch${nextId++}`,
+      provider: 'messenger',
+      name: pageName,
+      active: false,
+      health: 'stopped',
+      queue_id: target?.id ?? '',
+      queue_name: target?.name ?? '',
+      external_id: pageId,
+    });
+    shell.channels.push(created);
+    return { page_id: pageId, page_name: pageName, channel: structuredClone(created), refreshed: false, error: null };
   };
   const memberArgs = (args: Record<string, unknown>) => {
     const kind = args['kind'];
@@ -508,6 +591,44 @@ export function fakeShell(init: {
           found.problem = null;
           found.health_reason = null;
           return structuredClone(found);
+        }
+        case 'get_facebook_settings':
+          return facebookView();
+        case 'update_facebook_settings': {
+          const next = args['settings'] as FacebookSettingsUpdate;
+          if (!/^\d*$/.test(next.app_id.trim())) throw failure('invalid_input', 'The App ID is a number.');
+          const redirect = (next.redirect_uri ?? '').trim();
+          if (redirect !== '' && !/^https:\/\/\S+$/.test(redirect)) {
+            throw failure('invalid_input', 'The redirect URI must be an https:// address.');
+          }
+          shell.facebook.app_id = next.app_id.trim();
+          if (next.app_secret !== null) shell.facebook.app_secret = next.app_secret;
+          shell.facebook.redirect_uri = redirect === DEFAULT_REDIRECT_URI ? '' : redirect;
+          return facebookView();
+        }
+        case 'start_facebook_login': {
+          if (shell.facebook.app_id === '' || shell.facebook.app_secret === null) {
+            throw failure('invalid_input', 'Fill in the Facebook App ID and App secret first.');
+          }
+          if (pendingLogin !== null) throw failure('conflict', 'Facebook Login is already open.');
+          if (!shell.holdFacebookLogin) return pagesOutcome();
+          return new Promise((resolve, reject) => {
+            pendingLogin = (outcome) => {
+              if (typeof outcome === 'object' && outcome !== null && 'code' in outcome) reject(outcome);
+              else resolve(outcome);
+            };
+          });
+        }
+        case 'cancel_facebook_login':
+          shell.finishFacebookLogin({ status: 'cancelled' });
+          return null;
+        case 'connect_facebook_pages': {
+          const request = args['request'] as ConnectPages;
+          if (loginId === null || request.login_id !== loginId) {
+            throw failure('conflict', 'This Facebook Login has expired: log in again.');
+          }
+          loginId = null;
+          return request.page_ids.map(connectPage);
         }
         case 'send_file': {
           const file = args['file'] as SendFile;
