@@ -43,7 +43,7 @@ function tokenInput() {
 }
 
 describe('Chat settings: adding a Telegram channel', () => {
-  it('offers Telegram in the "+" menu and shows Facebook as not available yet', async () => {
+  it('offers Facebook Messenger and Telegram in the "+" menu', async () => {
     channelsShell();
     await openSettings();
     expect(screen.queryByTestId('add-telegram')).toBeNull();
@@ -51,8 +51,8 @@ describe('Chat settings: adding a Telegram channel', () => {
     expect(screen.getByTestId('channels-add-button').getAttribute('aria-expanded')).toBe('true');
     expect(screen.getByTestId('add-telegram').textContent).toContain('Telegram');
     const facebook = screen.getByTestId('add-facebook') as HTMLButtonElement;
-    expect(facebook.disabled).toBe(true);
-    expect(facebook.textContent).toContain('coming with Facebook page selection');
+    expect(facebook.disabled).toBe(false);
+    expect(facebook.textContent).toContain('Facebook Messenger');
   });
 
   it('checks the token, says which bot was connected, lists the channel and forgets the token', async () => {

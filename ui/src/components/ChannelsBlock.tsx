@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { ChannelView, QueueView } from '../generated/ipc';
+import type { ChannelView, FacebookSettings, QueueView } from '../generated/ipc';
 import { t } from '../i18n';
+import { AddFacebookCard } from './AddFacebookCard';
 import { AddTelegramCard } from './AddTelegramCard';
 import { Block, openableRow } from './Block';
 import { ChannelCard, languageName } from './ChannelCard';
@@ -8,8 +9,10 @@ import { healthTone, healthWords } from './channelHealth';
 import { ErrorBanner } from './ErrorBanner';
 import { ProviderIcon } from './ProviderIcon';
 
-/** The "+" menu: the kinds of channel that can be added. Facebook waits for its page picker. */
-function AddMenu({ onTelegram, onClose }: { onTelegram: () => void; onClose: () => void }) {
+type Adding = 'telegram' | 'facebook' | null;
+
+/** The "+" menu: the kinds of channel that can be added. */
+function AddMenu({ onAdd, onClose }: { onAdd: (kind: 'telegram' | 'facebook') => void; onClose: () => void }) {
   const first = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
   useEffect(() => first.current?.focus(), []);
@@ -33,23 +36,13 @@ function AddMenu({ onTelegram, onClose }: { onTelegram: () => void; onClose: () 
 
   return (
     <div ref={menu} className="add-menu" role="menu" aria-label={t('channels.addMenu')} data-testid="channels-add-menu" onKeyDown={onKeyDown}>
-      <button ref={first} type="button" role="menuitem" className="add-menu__item" data-testid="add-telegram" onClick={onTelegram}>
+      <button ref={first} type="button" role="menuitem" className="add-menu__item" data-testid="add-facebook" onClick={() => onAdd('facebook')}>
+        <ProviderIcon provider="messenger" />
+        {t('channels.addFacebook')}
+      </button>
+      <button type="button" role="menuitem" className="add-menu__item" data-testid="add-telegram" onClick={() => onAdd('telegram')}>
         <ProviderIcon provider="telegram" />
         {t('channels.addTelegram')}
-      </button>
-      <button
-        type="button"
-        role="menuitem"
-        className="add-menu__item"
-        data-testid="add-facebook"
-        aria-disabled="true"
-        disabled
-      >
-        <ProviderIcon provider="messenger" />
-        <span>
-          {t('channels.addFacebook')}
-          <span className="add-menu__note">{t('channels.facebookSoon')}</span>
-        </span>
       </button>
     </div>
   );
@@ -59,17 +52,33 @@ interface ChannelsBlockProps {
   channels: ChannelView[] | null;
   error: string | null;
   queues: QueueView[] | null;
-  /** A channel as the shell answered it (added or changed). */
-  onChannelChanged: (channel: ChannelView) => void;
+  /** Channels as the shell answered them (added or changed); the list is reloaded after them. */
+  onChannelChanged: (changed: ChannelView | readonly ChannelView[]) => void;
+  /** The Facebook app settings (`null` while loading): Facebook Login needs the id and secret. */
+  facebook: FacebookSettings | null;
+  facebookError: string | null;
+  onReloadFacebook: () => void;
+  /** Takes the admin to the Facebook app settings (Settings block). */
+  onOpenFacebookSettings: () => void;
 }
 
 /**
- * Channels: Provider · Name · Active · Queue · Language · State, a "+" menu (Telegram now,
- * Facebook with its page picker later) and, on a row click, the channel's mini-card.
+ * Channels: Provider · Name · Active · Queue · Language · State, a "+" menu (Facebook pages through
+ * Facebook Login and the page picker, Telegram by bot token) and, on a row click, the channel's
+ * mini-card.
  */
-export function ChannelsBlock({ channels, error, queues, onChannelChanged }: ChannelsBlockProps) {
+export function ChannelsBlock({
+  channels,
+  error,
+  queues,
+  onChannelChanged,
+  facebook,
+  facebookError,
+  onReloadFacebook,
+  onOpenFacebookSettings,
+}: ChannelsBlockProps) {
   const [menuOpen, setMenuOpen] = useState(false);
-  const [adding, setAdding] = useState(false);
+  const [adding, setAdding] = useState<Adding>(null);
   const [added, setAdded] = useState<ChannelView | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
   const open = channels?.find((c) => c.id === openId) ?? null;
@@ -79,7 +88,7 @@ export function ChannelsBlock({ channels, error, queues, onChannelChanged }: Cha
   const queueName = (channel: ChannelView) => queues?.find((q) => q.id === channel.queue_id)?.name ?? channel.queue_name;
 
   const onAdded = (channel: ChannelView) => {
-    setAdding(false);
+    setAdding(null);
     setAdded(channel);
     onChannelChanged(channel);
   };
@@ -92,23 +101,35 @@ export function ChannelsBlock({ channels, error, queues, onChannelChanged }: Cha
         label: t('settings.addChannel'),
         testId: 'channels-add-button',
         onClick: () => setMenuOpen((o) => !o),
-        disabled: adding,
+        disabled: adding !== null,
         expanded: menuOpen,
       }}
     >
       {menuOpen && (
         <AddMenu
-          onTelegram={() => {
+          onAdd={(kind) => {
             setMenuOpen(false);
             setOpenId(null);
             setAdded(null);
-            setAdding(true);
+            // The settings may have been changed in another window since the page loaded.
+            if (kind === 'facebook') onReloadFacebook();
+            setAdding(kind);
           }}
           onClose={closeMenu}
         />
       )}
       {error !== null && <ErrorBanner message={error} />}
-      {adding && <AddTelegramCard queues={queues} onAdded={onAdded} onCancel={() => setAdding(false)} />}
+      {adding === 'telegram' && <AddTelegramCard queues={queues} onAdded={onAdded} onCancel={() => setAdding(null)} />}
+      {adding === 'facebook' && (
+        <AddFacebookCard
+          facebook={facebook}
+          facebookError={facebookError}
+          onRetry={onReloadFacebook}
+          onOpenSettings={onOpenFacebookSettings}
+          onConnected={onChannelChanged}
+          onClose={() => setAdding(null)}
+        />
+      )}
       {added !== null && (
         <div className="notice notice--inline" role="status" data-testid="add-channel-done">
           <span className="notice__text">{t('addTelegram.done', { name: added.name })}</span>
@@ -145,7 +166,7 @@ export function ChannelsBlock({ channels, error, queues, onChannelChanged }: Cha
           <tbody>
             {channels.map((channel) => {
               const row = openableRow(t('settings.rowOpen', { name: channel.name }), channel.id === openId, () => {
-                setAdding(false);
+                setAdding(null);
                 setMenuOpen(false);
                 setOpenId(channel.id);
               });

@@ -5,6 +5,7 @@ import { t } from '../i18n';
 import { Block, openableRow } from './Block';
 import { ChannelsBlock } from './ChannelsBlock';
 import { ErrorBanner } from './ErrorBanner';
+import { FacebookAppBlock, useFacebookSettings } from './FacebookAppBlock';
 import { QueueCard } from './QueueCard';
 import { QueueForm } from './QueueForm';
 import { RolesBlock } from './RolesBlock';
@@ -163,8 +164,8 @@ function QueuesBlock({ queueList, operators, roles, directoryError, revision }: 
 interface ChatSettingsProps {
   channels: ChannelView[] | null;
   channelsError: string | null;
-  /** A channel as the shell answered it (added or changed). */
-  onChannelChanged: (channel: ChannelView) => void;
+  /** Channels as the shell answered them (added or changed). */
+  onChannelChanged: (changed: ChannelView | readonly ChannelView[]) => void;
 }
 
 /** The designer's "Chat settings" page: one page of blocks, each a table with a "+" button. */
@@ -175,6 +176,9 @@ export function ChatSettings({ channels, channelsError, onChannelChanged }: Chat
   const roles = useList(listRoles);
   const [queuesRevision, setQueuesRevision] = useState(0);
   const { setItems: setRoles } = roles;
+  const facebook = useFacebookSettings();
+  /** Bumped by the Channels block's "Go to Facebook app settings". */
+  const [facebookFocus, setFacebookFocus] = useState(0);
 
   const onRoleChanged = useCallback(
     (role: RoleView, membershipChanged: boolean) => {
@@ -192,7 +196,16 @@ export function ChatSettings({ channels, channelsError, onChannelChanged }: Chat
         <h1>{t('settings.title')}</h1>
       </header>
       <div className="settings__blocks">
-        <ChannelsBlock channels={channels} error={channelsError} queues={queues.items} onChannelChanged={onChannelChanged} />
+        <ChannelsBlock
+          channels={channels}
+          error={channelsError}
+          queues={queues.items}
+          onChannelChanged={onChannelChanged}
+          facebook={facebook.settings}
+          facebookError={facebook.error}
+          onReloadFacebook={() => void facebook.reload()}
+          onOpenFacebookSettings={() => setFacebookFocus((n) => n + 1)}
+        />
         <QueuesBlock
           queueList={queues}
           operators={operators.items}
@@ -213,7 +226,15 @@ export function ChatSettings({ channels, channelsError, onChannelChanged }: Chat
           operatorsError={operators.error}
           onRoleChanged={onRoleChanged}
         />
-        <WorkspaceSettingsBlock />
+        <WorkspaceSettingsBlock>
+          <FacebookAppBlock
+            settings={facebook.settings}
+            loadError={facebook.error}
+            onRetry={() => void facebook.reload()}
+            onSaved={facebook.saved}
+            focusRequest={facebookFocus}
+          />
+        </WorkspaceSettingsBlock>
       </div>
     </div>
   );

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { WorkspaceSettings } from '../generated/ipc';
 import { errorMessage, getSettings, updateSettings } from '../ipc';
 import { t, type MessageKey } from '../i18n';
@@ -34,8 +34,9 @@ const toDraft = (settings: WorkspaceSettings): Draft => ({
   accept_timeout_min: String(settings.accept_timeout_min),
 });
 
-/** SimultaneousChats and OperatorAcceptChatTimeout, edited in place with Apply / Cancel. */
-export function WorkspaceSettingsBlock() {
+/** SimultaneousChats and OperatorAcceptChatTimeout, edited in place with Apply / Cancel; other
+ * sections of the Settings block (the Facebook app) come as children, below. */
+export function WorkspaceSettingsBlock({ children }: { children?: ReactNode }) {
   const [saved, setSaved] = useState<WorkspaceSettings | null>(null);
   const [draft, setDraft] = useState<Draft>({ simultaneous_chats: '', accept_timeout_min: '' });
   /** Fields whose browser input could not read what was typed (e.g. "1e"). */
@@ -190,6 +191,7 @@ export function WorkspaceSettingsBlock() {
           </div>
         </form>
       )}
+      {children}
     </Block>
   );
 }

@@ -59,8 +59,8 @@ export interface ChatsModel {
   sendFile: (file: SendFile) => Promise<MessageView>;
   /** Reloads the open conversation quietly (after "Send again", "Download again"). */
   refreshOpen: () => void;
-  /** Shows a channel as the shell answered it (added or changed), then reloads the list. */
-  channelChanged: (channel: ChannelView) => void;
+  /** Shows channels as the shell answered them (added or changed), then reloads the list once. */
+  channelChanged: (changed: ChannelView | readonly ChannelView[]) => void;
   /** Takes an offer and opens it; on refusal rejects (IpcFailure) after refreshing the list. */
   accept: (chatId: string) => Promise<void>;
   /** Refuses an offer. */
@@ -265,13 +265,21 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
   }, [loadDetail]);
 
   const channelChanged = useCallback(
-    (channel: ChannelView) => {
+    (changed: ChannelView | readonly ChannelView[]) => {
+      const batch: readonly ChannelView[] = Array.isArray(changed) ? changed : [changed as ChannelView];
+      if (batch.length === 0) {
+        void loadChannels();
+        return;
+      }
       channelSeq.current++; // an older list_channels answer must not undo this one
       setChannels((list) => {
-        if (list === null) return [channel];
-        return list.some((c) => c.id === channel.id)
-          ? list.map((c) => (c.id === channel.id ? channel : c))
-          : [...list, channel];
+        let next = list ?? [];
+        for (const channel of batch) {
+          next = next.some((c) => c.id === channel.id)
+            ? next.map((c) => (c.id === channel.id ? channel : c))
+            : [...next, channel];
+        }
+        return next;
       });
       void loadChannels();
     },
