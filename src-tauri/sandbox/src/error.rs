@@ -18,6 +18,9 @@ pub enum SandboxError {
     /// The token names no bot configured in this sandbox.
     #[error("no bot with token {0:?} is configured in the sandbox")]
     UnknownBot(String),
+    /// No Facebook app, person, page or token with that id or email in the sandbox.
+    #[error("{0}")]
+    UnknownFacebookObject(String),
     /// A control request that makes no sense (empty text, bad fault, ...).
     #[error("{0}")]
     InvalidInput(String),

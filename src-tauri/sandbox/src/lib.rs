@@ -1,15 +1,18 @@
-//! Switchboard sandbox: a faithful local simulator of the Telegram Bot API, plus a control API
-//! that tests and the demo use to play the customer's side (write to a bot, block it, inject
-//! faults) and to look at what the bot sent.
+//! Switchboard sandbox: a faithful local simulator of the Telegram Bot API and of Facebook's
+//! side of Facebook Login for pages, plus a control API that tests and the demo use to play the
+//! customer's side (write to a bot, block it, inject faults) and to look at what the bot sent.
 //!
 //! The Bot API is served at the root exactly as `api.telegram.org` serves it
 //! (`/bot<token>/<method>`, `/file/bot<token>/<file_path>`), so a connector differs only in its
-//! base URL. The control API lives under `/_sandbox/`; [`TelegramControl`] offers the same
-//! operations in-process. See `README.md` for what is simulated.
+//! base URL. Facebook shares the server: the same root URL stands for both www.facebook.com
+//! (the OAuth dialog) and graph.facebook.com (`/v25.0/…`). The control API lives under
+//! `/_sandbox/`; [`TelegramControl`] and [`FacebookControl`] offer the same operations
+//! in-process. See `README.md` for what is simulated.
 
 mod base64;
 mod control;
 mod error;
+pub mod facebook;
 mod params;
 mod server;
 mod simulate;
@@ -22,6 +25,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use error::SandboxError;
+pub use facebook::{
+    FacebookApp, FacebookControl, FacebookPage, FacebookUser, Revocation, SubscribeFault,
+    Subscription, TokenInfo,
+};
 pub use telegram::{
     CustomerEdit, CustomerMedia, CustomerMessage, CustomerPhoto, Fault, MediaKind, SandboxFile,
     SentMessage, SlowCall, TelegramControl,
@@ -42,6 +49,7 @@ pub struct SandboxConfig {
 pub struct Sandbox {
     addr: SocketAddr,
     telegram: TelegramControl,
+    facebook: FacebookControl,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
     simulator: Option<JoinHandle<()>>,
@@ -64,7 +72,11 @@ impl Sandbox {
             addr: config.listen,
             source,
         })?;
-        let app = server::router(telegram.clone());
+        let facebook = FacebookControl::new(format!("http://{addr}/"));
+        let app = server::router(server::AppState {
+            telegram: telegram.clone(),
+            facebook: facebook.clone(),
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -82,6 +94,7 @@ impl Sandbox {
         Ok(Sandbox {
             addr,
             telegram,
+            facebook,
             stop: Some(stop),
             server: Some(server),
             simulator,
@@ -101,6 +114,12 @@ impl Sandbox {
     /// In-process control of the simulated Telegram (cheap to clone).
     pub fn telegram(&self) -> TelegramControl {
         self.telegram.clone()
+    }
+
+    /// In-process control of the simulated Facebook (cheap to clone). It starts empty: add an
+    /// app, people and pages, or [`FacebookControl::load_demo`].
+    pub fn facebook(&self) -> FacebookControl {
+        self.facebook.clone()
     }
 
     /// Stops accepting connections, ends pending long polls and waits (briefly) for in-flight

@@ -1,9 +1,11 @@
 //! The HTTP control API under `/_sandbox/`: the customer's side of the simulation and
-//! assertions on what bots sent. JSON in, `{"ok":true,"result":…}` out; errors are
+//! assertions on what bots sent; `/_sandbox/facebook/…` sets up and steers the simulated
+//! Facebook. JSON in, `{"ok":true,"result":…}` out; errors are
 //! `{"ok":false,"error_code":N,"description":"…"}` with status N (400 bad input, 404 unknown).
 
 mod bots;
 mod customers;
+mod facebook;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,9 +18,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::SandboxError;
+use crate::server::AppState;
 use crate::telegram::TelegramControl;
 
-pub(crate) fn routes() -> Router<TelegramControl> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/telegram/bots", get(list_bots).post(add_bot))
@@ -46,6 +49,7 @@ pub(crate) fn routes() -> Router<TelegramControl> {
             post(bots::set_webhook).delete(bots::delete_webhook),
         )
         .route("/telegram/{token}/status", get(bots::status))
+        .nest("/facebook", facebook::routes())
         .fallback(not_found)
 }
 
@@ -60,7 +64,9 @@ impl ControlError {
 impl From<SandboxError> for ControlError {
     fn from(error: SandboxError) -> ControlError {
         let status = match error {
-            SandboxError::UnknownBot(_) => StatusCode::NOT_FOUND,
+            SandboxError::UnknownBot(_) | SandboxError::UnknownFacebookObject(_) => {
+                StatusCode::NOT_FOUND
+            }
             _ => StatusCode::BAD_REQUEST,
         };
         ControlError(status, error.to_string())
