@@ -16,7 +16,10 @@ async fn me_accounts_lists_the_granted_pages_with_the_requested_fields_only() {
     let (status, body) = fb
         .graph_get(
             "me/accounts",
-            &[("fields", "id,name,access_token,tasks,picture"), ("access_token", &token)],
+            &[
+                ("fields", "id,name,access_token,tasks,picture"),
+                ("access_token", &token),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -25,14 +28,30 @@ async fn me_accounts_lists_the_granted_pages_with_the_requested_fields_only() {
     let support = &data[0];
     assert_eq!(support["id"], SUPPORT);
     assert_eq!(support["name"], "Acme Support");
-    let keys: Vec<&str> = support.as_object().expect("object").keys().map(String::as_str).collect();
+    let keys: Vec<&str> = support
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort_unstable();
     assert_eq!(sorted, ["access_token", "id", "name", "picture", "tasks"]);
-    assert!(support["tasks"].as_array().expect("tasks").contains(&json!("MESSAGING")));
+    assert!(
+        support["tasks"]
+            .as_array()
+            .expect("tasks")
+            .contains(&json!("MESSAGING"))
+    );
     let jobs = &data[1];
     assert_eq!(jobs["name"], "Acme Jobs");
-    assert!(!jobs["tasks"].as_array().expect("tasks").contains(&json!("MESSAGING")), "{jobs}");
+    assert!(
+        !jobs["tasks"]
+            .as_array()
+            .expect("tasks")
+            .contains(&json!("MESSAGING")),
+        "{jobs}"
+    );
     let picture = &support["picture"]["data"];
     assert_eq!(picture["height"], 50);
     assert_eq!(picture["width"], 50);
@@ -52,12 +71,24 @@ async fn me_accounts_lists_the_granted_pages_with_the_requested_fields_only() {
 
     // Only what was asked for.
     let (_, body) = fb
-        .graph_get("me/accounts", &[("fields", "name"), ("access_token", &token)])
+        .graph_get(
+            "me/accounts",
+            &[("fields", "name"), ("access_token", &token)],
+        )
         .await;
     assert_eq!(body["data"][0], json!({ "name": "Acme Support" }));
     // Without `fields`, Meta's defaults.
-    let (_, body) = fb.graph_get("me/accounts", &[("access_token", &token)]).await;
-    for key in ["access_token", "category", "category_list", "name", "id", "tasks"] {
+    let (_, body) = fb
+        .graph_get("me/accounts", &[("access_token", &token)])
+        .await;
+    for key in [
+        "access_token",
+        "category",
+        "category_list",
+        "name",
+        "id",
+        "tasks",
+    ] {
         assert!(body["data"][0].get(key).is_some(), "{key}: {body}");
     }
     assert!(body["data"][0].get("picture").is_none(), "{body}");
@@ -84,14 +115,19 @@ async fn paging_follows_limit_and_after_cursors() {
     let token = fb.user_token(&chosen).await;
     let mut seen = Vec::new();
     let (status, mut body) = fb
-        .graph_get("me/accounts", &[("fields", "id"), ("limit", "4"), ("access_token", &token)])
+        .graph_get(
+            "me/accounts",
+            &[("fields", "id"), ("limit", "4"), ("access_token", &token)],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     loop {
         for page in body["data"].as_array().expect("data") {
             seen.push(page["id"].as_str().expect("id").to_owned());
         }
-        let Some(next) = body["paging"]["next"].as_str() else { break };
+        let Some(next) = body["paging"]["next"].as_str() else {
+            break;
+        };
         assert!(next.contains("after="), "{next}");
         body = fb.get(next).await.json().await.expect("json");
     }
@@ -99,13 +135,21 @@ async fn paging_follows_limit_and_after_cursors() {
 
     // `after` by hand, and `previous` on a later page.
     let (_, first) = fb
-        .graph_get("me/accounts", &[("fields", "id"), ("limit", "2"), ("access_token", &token)])
+        .graph_get(
+            "me/accounts",
+            &[("fields", "id"), ("limit", "2"), ("access_token", &token)],
+        )
         .await;
     let after = first["paging"]["cursors"]["after"].as_str().expect("after");
     let (_, second) = fb
         .graph_get(
             "me/accounts",
-            &[("fields", "id"), ("limit", "2"), ("after", after), ("access_token", &token)],
+            &[
+                ("fields", "id"),
+                ("limit", "2"),
+                ("after", after),
+                ("access_token", &token),
+            ],
         )
         .await;
     assert_eq!(second["data"][0]["id"], all[2].as_str());
@@ -119,21 +163,35 @@ async fn page_tokens_from_a_long_lived_user_token_never_expire() {
     let short = fb.user_token(&[SUPPORT]).await;
     let (_, long_page) = fb.page_tokens(&long).await.remove(0);
     let (_, short_page) = fb.page_tokens(&short).await.remove(0);
-    assert_eq!(fb.page_tokens(&long).await[0].1, long_page, "stable per user token");
+    assert_eq!(
+        fb.page_tokens(&long).await[0].1,
+        long_page,
+        "stable per user token"
+    );
     let app_token = format!("{APP_ID}|{APP_SECRET}");
     let (_, body) = fb
-        .graph_get("debug_token", &[("input_token", &long_page), ("access_token", &app_token)])
+        .graph_get(
+            "debug_token",
+            &[("input_token", &long_page), ("access_token", &app_token)],
+        )
         .await;
     assert_eq!(body["data"]["expires_at"], 0, "{body}");
     assert_eq!(body["data"]["type"], "PAGE");
 
-    fb.facebook().advance_clock(Duration::from_secs(70 * 24 * 3600));
+    fb.facebook()
+        .advance_clock(Duration::from_secs(70 * 24 * 3600));
     let (status, body) = fb
-        .graph_get(&format!("{SUPPORT}/subscribed_apps"), &[("access_token", &long_page)])
+        .graph_get(
+            &format!("{SUPPORT}/subscribed_apps"),
+            &[("access_token", &long_page)],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, body) = fb
-        .graph_get(&format!("{SUPPORT}/subscribed_apps"), &[("access_token", &short_page)])
+        .graph_get(
+            &format!("{SUPPORT}/subscribed_apps"),
+            &[("access_token", &short_page)],
+        )
         .await;
     assert_eq!(body["error"]["error_subcode"], 463, "{body}");
 }
@@ -143,17 +201,27 @@ async fn me_accounts_needs_pages_show_list_and_a_user_token() {
     let fb = start().await;
     let location = {
         let (session, _) = fb.log_in("s", "pages_messaging").await;
-        fb.submit("dialog/oauth/pages", &[("session", &session), ("page", SUPPORT)])
-            .await;
+        fb.submit(
+            "dialog/oauth/pages",
+            &[("session", &session), ("page", SUPPORT)],
+        )
+        .await;
         let response = fb
-            .submit("dialog/oauth/grant", &[("session", &session), ("decision", "allow")])
+            .submit(
+                "dialog/oauth/grant",
+                &[("session", &session), ("decision", "allow")],
+            )
             .await;
         fb::location(&response)
     };
-    let code = fb::param(&fb::query_of(&location), "code").expect("code").to_owned();
+    let code = fb::param(&fb::query_of(&location), "code")
+        .expect("code")
+        .to_owned();
     let (_, body) = fb.exchange(&code, fb::REDIRECT, APP_SECRET).await;
     let token = body["access_token"].as_str().expect("token");
-    let (status, body) = fb.graph_get("me/accounts", &[("access_token", token)]).await;
+    let (status, body) = fb
+        .graph_get("me/accounts", &[("access_token", token)])
+        .await;
     assert_graph_error(
         status,
         &body,
@@ -164,7 +232,9 @@ async fn me_accounts_needs_pages_show_list_and_a_user_token() {
 
     let user = fb.user_token(&[SUPPORT]).await;
     let (_, page_token) = fb.page_tokens(&user).await.remove(0);
-    let (status, body) = fb.graph_get("me/accounts", &[("access_token", &page_token)]).await;
+    let (status, body) = fb
+        .graph_get("me/accounts", &[("access_token", &page_token)])
+        .await;
     assert_graph_error(
         status,
         &body,
@@ -173,7 +243,10 @@ async fn me_accounts_needs_pages_show_list_and_a_user_token() {
         "(#100) Tried accessing nonexisting field (accounts) on node type (Page)",
     );
     let (status, body) = fb
-        .graph_get("me/accounts", &[("fields", "id,fans"), ("access_token", &user)])
+        .graph_get(
+            "me/accounts",
+            &[("fields", "id,fans"), ("access_token", &user)],
+        )
         .await;
     assert_graph_error(
         status,

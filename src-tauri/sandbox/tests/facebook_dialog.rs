@@ -26,7 +26,11 @@ async fn dialog_walks_login_pages_and_grant_then_redirects_with_code_and_state()
         )
         .await;
     let html = response.text().await.expect("body");
-    for (id, name) in [(SUPPORT, "Acme Support"), (SALES, "Acme Sales"), (JOBS, "Acme Jobs")] {
+    for (id, name) in [
+        (SUPPORT, "Acme Support"),
+        (SALES, "Acme Sales"),
+        (JOBS, "Acme Jobs"),
+    ] {
         assert!(html.contains(&format!("data-page-id=\"{id}\"")), "{html}");
         assert!(html.contains(name), "{html}");
     }
@@ -43,9 +47,15 @@ async fn dialog_walks_login_pages_and_grant_then_redirects_with_code_and_state()
     assert!(html.contains("data-testid=\"fb-allow\""), "{html}");
     assert!(html.contains("data-testid=\"fb-cancel\""), "{html}");
     for scope in SCOPES.split(',') {
-        assert!(html.contains(&format!("data-scope=\"{scope}\"")), "{scope}: {html}");
+        assert!(
+            html.contains(&format!("data-scope=\"{scope}\"")),
+            "{scope}: {html}"
+        );
     }
-    assert!(html.contains("Acme Jobs") && !html.contains("Acme Sales"), "{html}");
+    assert!(
+        html.contains("Acme Jobs") && !html.contains("Acme Sales"),
+        "{html}"
+    );
 
     let response = fb
         .submit(
@@ -55,9 +65,14 @@ async fn dialog_walks_login_pages_and_grant_then_redirects_with_code_and_state()
         .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = location(&response);
-    assert!(location.starts_with(&format!("{REDIRECT}?code=")), "{location}");
+    assert!(
+        location.starts_with(&format!("{REDIRECT}?code=")),
+        "{location}"
+    );
     assert!(location.ends_with("&state=s-42#_=_"), "{location}");
-    let code = param(&query_of(&location), "code").expect("code").to_owned();
+    let code = param(&query_of(&location), "code")
+        .expect("code")
+        .to_owned();
     assert!(code.len() > 100, "{code}");
 }
 
@@ -75,7 +90,10 @@ async fn a_wrong_password_shows_an_error_on_the_login_page() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.expect("body");
     assert!(html.contains("data-testid=\"fb-login-error\""), "{html}");
-    assert!(html.contains("The password that you&#39;ve entered is incorrect."), "{html}");
+    assert!(
+        html.contains("The password that you&#39;ve entered is incorrect."),
+        "{html}"
+    );
     assert!(html.contains("data-testid=\"fb-login\""), "{html}");
     // The same session can try again.
     let response = fb
@@ -92,8 +110,11 @@ async fn a_wrong_password_shows_an_error_on_the_login_page() {
 async fn cancel_redirects_with_access_denied_and_the_state() {
     let fb = start().await;
     let (session, _) = fb.log_in("xyz", SCOPES).await;
-    fb.submit("dialog/oauth/pages", &[("session", &session), ("page", SUPPORT)])
-        .await;
+    fb.submit(
+        "dialog/oauth/pages",
+        &[("session", &session), ("page", SUPPORT)],
+    )
+    .await;
     let response = fb
         .submit(
             "dialog/oauth/grant",
@@ -127,15 +148,26 @@ async fn bad_requests_get_an_error_page_and_no_redirect() {
             format!("client_id=999&redirect_uri={}", urlencode(REDIRECT)),
             "Invalid App ID",
         ),
-        (format!("redirect_uri={}", urlencode(REDIRECT)), "Invalid App ID"),
         (
-            format!("client_id={APP_ID}&redirect_uri={}", urlencode("https://evil.example/cb")),
+            format!("redirect_uri={}", urlencode(REDIRECT)),
+            "Invalid App ID",
+        ),
+        (
+            format!(
+                "client_id={APP_ID}&redirect_uri={}",
+                urlencode("https://evil.example/cb")
+            ),
             "URL Blocked",
         ),
-        (format!("client_id={APP_ID}"), "Missing redirect_uri parameter."),
+        (
+            format!("client_id={APP_ID}"),
+            "Missing redirect_uri parameter.",
+        ),
     ];
     for (query, expected) in cases {
-        let response = fb.get(&fb.url(&format!("v25.0/dialog/oauth?{query}"))).await;
+        let response = fb
+            .get(&fb.url(&format!("v25.0/dialog/oauth?{query}")))
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{query}");
         assert!(response.headers().get("location").is_none(), "{query}");
         let html = response.text().await.expect("body");
@@ -173,13 +205,25 @@ async fn the_unversioned_dialog_path_and_other_allowed_redirects_work() {
         )
         .await;
     let html = response.text().await.expect("body");
-    assert!(html.contains("fb-allow") && !html.contains("fb-page-checkbox"), "{html}");
+    assert!(
+        html.contains("fb-allow") && !html.contains("fb-page-checkbox"),
+        "{html}"
+    );
     let response = fb
-        .submit("dialog/oauth/grant", &[("session", &session), ("decision", "allow")])
+        .submit(
+            "dialog/oauth/grant",
+            &[("session", &session), ("decision", "allow")],
+        )
         .await;
     let location = location(&response);
-    assert!(location.starts_with(&format!("{callback}?code=")), "{location}");
-    assert!(!location.contains("state="), "no state was given: {location}");
+    assert!(
+        location.starts_with(&format!("{callback}?code=")),
+        "{location}"
+    );
+    assert!(
+        !location.contains("state="),
+        "no state was given: {location}"
+    );
 }
 
 #[tokio::test]
@@ -216,12 +260,19 @@ async fn page_names_and_typed_values_are_escaped_in_the_html() {
     let response = fb
         .submit(
             "dialog/oauth/login",
-            &[("session", &other), ("email", "\"><script>x</script>"), ("pass", "x")],
+            &[
+                ("session", &other),
+                ("email", "\"><script>x</script>"),
+                ("pass", "x"),
+            ],
         )
         .await;
     let html = response.text().await.expect("body");
     assert!(!html.contains("<script>"), "{html}");
-    assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""), "{html}");
+    assert!(
+        html.contains("value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""),
+        "{html}"
+    );
     // The escaped page still works as a choice.
     let response = fb
         .submit(

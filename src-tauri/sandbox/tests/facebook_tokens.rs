@@ -48,7 +48,13 @@ async fn a_code_expires_after_ten_minutes() {
     let code = fb.code(&[SUPPORT]).await;
     fb.facebook().expire_codes();
     let (status, body) = fb.exchange(&code, REDIRECT, APP_SECRET).await;
-    assert_graph_error(status, &body, 100, Some(36007), "This authorization code has expired.");
+    assert_graph_error(
+        status,
+        &body,
+        100,
+        Some(36007),
+        "This authorization code has expired.",
+    );
 
     let code = fb.code(&[SUPPORT]).await;
     fb.facebook().advance_clock(Duration::from_secs(9 * 60));
@@ -58,7 +64,13 @@ async fn a_code_expires_after_ten_minutes() {
     let code = fb.code(&[SUPPORT]).await;
     fb.facebook().advance_clock(Duration::from_secs(10 * 60));
     let (status, body) = fb.exchange(&code, REDIRECT, APP_SECRET).await;
-    assert_graph_error(status, &body, 100, Some(36007), "This authorization code has expired.");
+    assert_graph_error(
+        status,
+        &body,
+        100,
+        Some(36007),
+        "This authorization code has expired.",
+    );
 }
 
 #[tokio::test]
@@ -66,7 +78,11 @@ async fn the_redirect_uri_must_be_identical_to_the_dialogs() {
     let fb = start().await;
     let code = fb.code(&[SUPPORT]).await;
     let (status, body) = fb
-        .exchange(&code, "https://www.facebook.com/connect/login_success.html?x=1", APP_SECRET)
+        .exchange(
+            &code,
+            "https://www.facebook.com/connect/login_success.html?x=1",
+            APP_SECRET,
+        )
         .await;
     assert_graph_error(
         status,
@@ -88,11 +104,20 @@ async fn client_id_and_secret_are_checked_first() {
     let (status, body) = fb.exchange(&code, REDIRECT, "wrong").await;
     assert_graph_error(status, &body, 1, None, "Error validating client secret.");
     let (status, body) = fb
-        .graph_get("oauth/access_token", &[("client_secret", APP_SECRET), ("code", &code)])
+        .graph_get(
+            "oauth/access_token",
+            &[("client_secret", APP_SECRET), ("code", &code)],
+        )
         .await;
     assert_graph_error(status, &body, 101, None, "Missing client_id parameter.");
     let (status, body) = fb.exchange("AQnot-a-code", REDIRECT, APP_SECRET).await;
-    assert_graph_error(status, &body, 100, None, "Invalid verification code format.");
+    assert_graph_error(
+        status,
+        &body,
+        100,
+        None,
+        "Invalid verification code format.",
+    );
 }
 
 #[tokio::test]

@@ -114,7 +114,7 @@ impl FacebookControl {
             email: user.email.trim().to_owned(),
             password: user.password,
             name: user.name,
-            password_changed_at: None,
+            tokens_valid_from: 0,
         });
         Ok(id)
     }
@@ -203,14 +203,14 @@ impl FacebookControl {
     /// The person changes their password: every token issued to them so far dies (190/460).
     pub fn change_password(&self, email: &str, new_password: &str) -> Result<(), SandboxError> {
         let mut state = self.lock();
-        let now = state.now();
+        let valid_from = state.next_token_serial + 1;
         let user = state
             .users
             .iter_mut()
             .find(|u| u.email.eq_ignore_ascii_case(email))
             .ok_or_else(|| unknown("user", email))?;
         user.password = new_password.to_owned();
-        user.password_changed_at = Some(now);
+        user.tokens_valid_from = valid_from;
         Ok(())
     }
 

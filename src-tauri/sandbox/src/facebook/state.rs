@@ -28,8 +28,8 @@ pub struct User {
     pub email: String,
     pub password: String,
     pub name: String,
-    /// Tokens issued before this moment died with code 190/460.
-    pub password_changed_at: Option<i64>,
+    /// Tokens with a smaller serial died with code 190/460 when the password changed.
+    pub tokens_valid_from: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +101,8 @@ pub struct Token {
     pub expires_at: Option<i64>,
     pub data_access_expires_at: i64,
     pub revoked: Option<Revocation>,
+    /// Issue order, so a password change kills exactly the tokens issued before it.
+    pub serial: u64,
 }
 
 #[derive(Debug, Default)]
@@ -115,6 +117,8 @@ pub struct State {
     pub tokens: HashMap<String, Token>,
     /// (user token, page id) → page token, so `/me/accounts` hands out stable page tokens.
     pub page_tokens: HashMap<(String, String), String>,
+    /// Serial of the next token issued.
+    pub next_token_serial: u64,
 }
 
 impl State {
@@ -125,6 +129,12 @@ impl State {
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0);
         wall.saturating_add(self.clock_offset_secs)
+    }
+
+    /// Takes the next token serial.
+    pub fn token_serial(&mut self) -> u64 {
+        self.next_token_serial += 1;
+        self.next_token_serial
     }
 
     pub fn app(&self, id: &str) -> Option<&App> {

@@ -67,10 +67,10 @@ pub fn problem(state: &State, token: &Token) -> Option<GraphError> {
         }
         None => {}
     }
-    let changed = state
+    let valid_from = state
         .user(&token.user_id)
-        .and_then(|u| u.password_changed_at);
-    if changed.is_some_and(|at| at >= token.issued_at) {
+        .map_or(0, |u| u.tokens_valid_from);
+    if token.serial < valid_from {
         return password_changed();
     }
     let now = state.now();
@@ -114,6 +114,7 @@ pub fn issue_user_token(
         SHORT_LIVED_SECS
     };
     let value = random::access_token();
+    let serial = state.token_serial();
     state.tokens.insert(
         value.clone(),
         Token {
@@ -126,6 +127,7 @@ pub fn issue_user_token(
             expires_at: Some(now + lifetime),
             data_access_expires_at: now + DATA_ACCESS_SECS,
             revoked: None,
+            serial,
         },
     );
     (value, lifetime)
@@ -140,6 +142,7 @@ pub fn page_token_for(state: &mut State, user_token: &str, user: &Token, page_id
     }
     let long_lived = matches!(user.kind, TokenKind::User { long_lived: true });
     let value = random::access_token();
+    let serial = state.token_serial();
     let token = Token {
         kind: TokenKind::Page {
             page_id: page_id.to_owned(),
@@ -152,6 +155,7 @@ pub fn page_token_for(state: &mut State, user_token: &str, user: &Token, page_id
         expires_at: if long_lived { None } else { user.expires_at },
         data_access_expires_at: user.data_access_expires_at,
         revoked: None,
+        serial,
     };
     state.tokens.insert(value.clone(), token);
     state.page_tokens.insert(key, value.clone());

@@ -13,7 +13,8 @@ use switchboard_sandbox::{FacebookControl, Sandbox, SandboxConfig};
 pub const APP_ID: &str = "1234567890123";
 pub const APP_SECRET: &str = "0123456789abcdef";
 pub const REDIRECT: &str = "https://www.facebook.com/connect/login_success.html";
-pub const SCOPES: &str = "pages_show_list,pages_messaging,pages_manage_metadata,pages_read_engagement";
+pub const SCOPES: &str =
+    "pages_show_list,pages_messaging,pages_manage_metadata,pages_read_engagement";
 pub const EMAIL: &str = "admin@example.com";
 pub const PASSWORD: &str = "sandbox";
 pub const SUPPORT: &str = "101000000000001";
@@ -63,7 +64,10 @@ pub fn query_of(location: &str) -> Vec<(String, String)> {
 }
 
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 impl Fb {
@@ -150,7 +154,12 @@ impl Fb {
             .to_owned()
     }
 
-    pub async fn exchange(&self, code: &str, redirect_uri: &str, secret: &str) -> (StatusCode, Value) {
+    pub async fn exchange(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        secret: &str,
+    ) -> (StatusCode, Value) {
         self.graph_get(
             "oauth/access_token",
             &[
