@@ -71,6 +71,8 @@ pub fn classify(error: &GraphError) -> Problem {
     };
     let permission = || PERMISSIONS.into_iter().find(|p| message.contains(p));
     match (code, subcode) {
+        // The app token `{app_id}|{app_secret}` (debug_token) with a wrong secret.
+        (190, None) if message.contains("access token signature") => Problem::WrongAppSecret,
         (190, Some(463)) => Problem::LoginNoLongerAccepted(TokenEnd::Expired),
         (190, Some(460)) => Problem::LoginNoLongerAccepted(TokenEnd::PasswordChanged),
         (190, Some(458)) => Problem::LoginNoLongerAccepted(TokenEnd::AppRemoved),

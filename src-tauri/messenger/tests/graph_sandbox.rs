@@ -335,3 +335,16 @@ async fn tokens_meta_quotes_back_never_reach_errors() {
     );
     assert!(!shown.contains(fake.expose()), "{shown}");
 }
+
+#[tokio::test]
+async fn a_token_check_with_a_wrong_app_secret_blames_the_secret() {
+    let fb = start().await;
+    let (long, _) = logged_in(&fb).await;
+    let error = fb
+        .graph
+        .debug_token(APP_ID, &Secret::new("ffffffffffffffff"), &long.access_token)
+        .await
+        .expect_err("a wrong app secret");
+    assert_eq!(classify(&error), Problem::WrongAppSecret, "{error:?}");
+    assert!(!details(&error).unwrap().contains("ffffffffffffffff"));
+}
