@@ -83,6 +83,15 @@ fn app_settings_problems_point_at_settings() {
 }
 
 #[test]
+fn a_bad_app_token_signature_blames_the_app_secret() {
+    check(
+        api(190, None, "Invalid OAuth access token signature."),
+        Problem::WrongAppSecret,
+        "app secret",
+    );
+}
+
+#[test]
 fn missing_permissions_are_named_when_meta_names_them() {
     check(
         api(
