@@ -8,6 +8,9 @@ use switchboard_ipc::{
     MessageView, MyStatus, NewQueue, NewTelegramChannel, OperatorStatus, OperatorView, QueueView,
     RoleView, RoutingExplanation, SendFile, WorkspaceSettings,
 };
+use switchboard_ipc::{
+    ConnectPages, FacebookLogin, FacebookSettings, FacebookSettingsUpdate, PageConnection,
+};
 use switchboard_runtime::Runtime;
 
 pub enum AppState {
@@ -17,7 +20,7 @@ pub enum AppState {
 }
 
 impl AppState {
-    fn runtime(&self) -> Result<&Runtime, IpcError> {
+    fn runtime(&self) -> Result<&Arc<Runtime>, IpcError> {
         match self {
             Self::Ready(runtime) => Ok(runtime),
             Self::Failed(err) => Err(err.clone()),
@@ -252,4 +255,40 @@ pub async fn retry_message(state: State<'_>, message_id: String) -> Result<(), I
 #[tauri::command]
 pub async fn retry_attachment(state: State<'_>, attachment_id: String) -> Result<(), IpcError> {
     state.runtime()?.retry_attachment(&attachment_id).await
+}
+
+#[tauri::command]
+pub async fn get_facebook_settings(state: State<'_>) -> Result<FacebookSettings, IpcError> {
+    state.runtime()?.facebook_settings().await
+}
+
+#[tauri::command]
+pub async fn update_facebook_settings(
+    state: State<'_>,
+    settings: FacebookSettingsUpdate,
+) -> Result<FacebookSettings, IpcError> {
+    state.runtime()?.update_facebook_settings(settings).await
+}
+
+/// Resolves when the login window is done: pages to pick, or cancelled.
+#[tauri::command]
+pub async fn start_facebook_login(
+    app: tauri::AppHandle,
+    state: State<'_>,
+) -> Result<FacebookLogin, IpcError> {
+    let runtime = state.runtime()?.clone();
+    crate::facebook_login::run(app, runtime).await
+}
+
+#[tauri::command]
+pub fn cancel_facebook_login(app: tauri::AppHandle) {
+    crate::facebook_login::cancel(&app);
+}
+
+#[tauri::command]
+pub async fn connect_facebook_pages(
+    state: State<'_>,
+    request: ConnectPages,
+) -> Result<Vec<PageConnection>, IpcError> {
+    state.runtime()?.connect_facebook_pages(request).await
 }

@@ -33,3 +33,15 @@ pub fn telegram_api_base() -> String {
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| switchboard_runtime::TELEGRAM_API.into())
 }
+
+/// Facebook Login and the Graph API: the real sites, or
+/// `SWITCHBOARD_FACEBOOK_API` (the sandbox, serving both) in the demo and tests.
+pub fn facebook_endpoints() -> switchboard_runtime::FacebookEndpoints {
+    match std::env::var("SWITCHBOARD_FACEBOOK_API") {
+        Ok(base) if !base.trim().is_empty() => switchboard_runtime::FacebookEndpoints {
+            graph_base: base.clone(),
+            www_base: base,
+        },
+        _ => switchboard_runtime::FacebookEndpoints::default(),
+    }
+}

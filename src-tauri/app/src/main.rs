@@ -7,6 +7,7 @@
 mod commands;
 mod config;
 mod events;
+mod facebook_login;
 
 use std::sync::Arc;
 
@@ -57,6 +58,11 @@ fn main() {
             commands::read_attachment,
             commands::retry_message,
             commands::retry_attachment,
+            commands::get_facebook_settings,
+            commands::update_facebook_settings,
+            commands::start_facebook_login,
+            commands::cancel_facebook_login,
+            commands::connect_facebook_pages,
         ])
         .setup(|app| {
             let data_dir = config::data_dir(app.handle())?;
@@ -67,6 +73,7 @@ fn main() {
                     data_dir,
                     seed_telegram,
                     telegram_api_base: config::telegram_api_base(),
+                    facebook: config::facebook_endpoints(),
                 },
                 Arc::new(Keychain),
                 Arc::new(SystemClock),

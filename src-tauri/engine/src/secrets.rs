@@ -28,6 +28,11 @@ impl SecretKey {
         Self(format!("{workspace_id}/channel/{channel_id}/token"))
     }
 
+    /// The Facebook app secret of a workspace (Settings → Facebook app).
+    pub fn facebook_app_secret(workspace_id: &str) -> Self {
+        Self(format!("{workspace_id}/facebook/app-secret"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -65,6 +65,7 @@ async fn start_runtime(sandbox: &Sandbox, dir: &tempfile::TempDir) -> Arc<Runtim
                 token: TOKEN.into(),
             }),
             telegram_api_base: sandbox.base_url(),
+            facebook: Default::default(),
         },
         Arc::new(MemorySecrets::default()),
         Arc::new(SystemClock),

@@ -50,7 +50,7 @@ impl Runtime {
         if channel.active {
             self.start_channel(channel.clone());
         }
-        self.channel_view(&channel.id).await
+        self.channel_view_of(&channel.id).await
     }
 
     /// Validates a bot token with `getMe`, stores it in the keychain and
@@ -107,7 +107,7 @@ impl Runtime {
             .put(&key, token.trim())
             .map_err(keychain_error)?;
         self.restart(channel);
-        self.channel_view(channel_id).await
+        self.channel_view_of(channel_id).await
     }
 
     /// The mini-card: name, active, queue, language. Deactivating stops
@@ -139,7 +139,7 @@ impl Runtime {
             self.restart(channel);
         }
         self.notify_channels();
-        self.channel_view(channel_id).await
+        self.channel_view_of(channel_id).await
     }
 
     /// "Try again" on a channel card: restart its connector now instead of
@@ -155,7 +155,7 @@ impl Runtime {
             ));
         }
         self.restart(channel);
-        self.channel_view(channel_id).await
+        self.channel_view_of(channel_id).await
     }
 
     pub async fn list_channels(&self) -> Result<Vec<ChannelView>, IpcError> {
@@ -174,7 +174,7 @@ impl Runtime {
             .collect())
     }
 
-    async fn channel_view(&self, channel_id: &str) -> Result<ChannelView, IpcError> {
+    pub(crate) async fn channel_view_of(&self, channel_id: &str) -> Result<ChannelView, IpcError> {
         self.list_channels()
             .await?
             .into_iter()
@@ -258,7 +258,7 @@ impl Runtime {
             (Provider::Messenger, _) => {
                 health.send_replace(ChannelHealth::problem(
                     ChannelProblem::Other,
-                    "Facebook Messenger channels are not supported by this version.",
+                    "This page is connected, but receiving its Messenger conversations needs the webhook relay, which this version does not have yet.",
                 ));
             }
         }
@@ -296,7 +296,7 @@ impl Runtime {
         });
     }
 
-    fn notify_channels(&self) {
+    pub(crate) fn notify_channels(&self) {
         let _ = self.channel_events.send(());
     }
 }

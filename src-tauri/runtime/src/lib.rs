@@ -6,6 +6,7 @@ mod admin;
 mod channels;
 mod convert;
 mod errors;
+mod facebook;
 mod files;
 mod instance_lock;
 mod operations;
@@ -24,6 +25,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use errors::to_ipc;
+pub use facebook::{DEFAULT_REDIRECT_URI, FacebookEndpoints, LoginStart};
 pub use instance_lock::{InstanceLock, LOCK_FILE};
 
 /// A Telegram bot to connect at start-up (the demo and the tests use this
@@ -49,6 +51,8 @@ pub struct RuntimeConfig {
     /// Bot API server used by "Add Telegram" (https://api.telegram.org/, or
     /// the sandbox in the demo and the tests).
     pub telegram_api_base: String,
+    /// Facebook Login and the Graph API (the real ones, or the sandbox).
+    pub facebook: FacebookEndpoints,
 }
 
 /// The real Bot API.
@@ -76,6 +80,8 @@ pub struct Runtime {
     /// A channel's health or settings changed (for the UI's `channels-changed`).
     channel_events: broadcast::Sender<()>,
     telegram_api_base: String,
+    facebook: FacebookEndpoints,
+    facebook_logins: facebook::FacebookLogins,
     cancel: CancellationToken,
 }
 
@@ -124,6 +130,8 @@ impl Runtime {
             channels: Mutex::new(HashMap::new()),
             channel_events: broadcast::channel(64).0,
             telegram_api_base: config.telegram_api_base.clone(),
+            facebook: config.facebook.clone(),
+            facebook_logins: facebook::FacebookLogins::default(),
             cancel,
         });
         let connected = match &config.seed_telegram {
@@ -144,6 +152,11 @@ impl Runtime {
     /// Batches of changed chat ids, for the UI's `chats-changed` event.
     pub fn subscribe(&self) -> broadcast::Receiver<Vec<Id>> {
         self.changes.subscribe()
+    }
+
+    /// The workspace's id (secrets are keyed by it).
+    pub fn workspace_id(&self) -> &str {
+        self.store.workspace_id()
     }
 
     /// Pings when a channel's health or settings change.

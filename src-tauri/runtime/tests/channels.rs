@@ -37,6 +37,7 @@ async fn setup() -> Setup {
             data_dir: dir.path().to_owned(),
             seed_telegram: None,
             telegram_api_base: sandbox.base_url(),
+            facebook: Default::default(),
         },
         Arc::new(MemorySecrets::default()),
         Arc::new(SystemClock),

@@ -38,6 +38,7 @@ impl Desk {
                     token: TOKEN.into(),
                 }),
                 telegram_api_base: sandbox.base_url(),
+                facebook: Default::default(),
             },
             Arc::new(MemorySecrets::default()),
             Arc::new(SystemClock),

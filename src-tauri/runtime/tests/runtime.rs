@@ -34,6 +34,7 @@ async fn start(
                 token: token.into(),
             }),
             telegram_api_base: sandbox.base_url(),
+            facebook: Default::default(),
         },
         Arc::new(MemorySecrets::default()),
         Arc::new(SystemClock),

@@ -9,6 +9,9 @@ use crate::process::{KillOnDrop, cargo, free_port, npm, run as run_cmd};
 /// The sandbox bot's token. Not a secret: it only opens the local simulator.
 /// Fixed, so the demo workspace keeps one channel across runs.
 const DEMO_BOT_TOKEN: &str = "7000000001:SANDBOX-demo-bot-token";
+/// The sandbox's Facebook app (with its demo person and three pages).
+const DEMO_FACEBOOK_APP_ID: &str = "1000000000001";
+const DEMO_FACEBOOK_APP_SECRET: &str = "sandboxdemoappsecret";
 
 pub fn run(args: &[String]) -> Result {
     let simulate = !args.iter().any(|a| a == "--no-simulation");
@@ -28,12 +31,15 @@ pub fn run(args: &[String]) -> Result {
     }
     let target = crate::root().join("target/debug");
     let port = free_port()?;
+    let facebook_app = format!("{DEMO_FACEBOOK_APP_ID}:{DEMO_FACEBOOK_APP_SECRET}");
     let mut sandbox = Command::new(target.join("switchboard-sandbox"));
     sandbox.args([
         "--listen",
         &format!("127.0.0.1:{port}"),
         "--telegram-bot",
         DEMO_BOT_TOKEN,
+        "--facebook-app",
+        &facebook_app,
     ]);
     if simulate {
         sandbox.arg("--simulate-customers");
@@ -53,7 +59,10 @@ pub fn run(args: &[String]) -> Result {
         .find(|w| w.starts_with("http://"))
         .ok_or_else(|| format!("the sandbox did not report its address (said {ready:?})"))?
         .to_owned();
-    println!("xtask: sandbox Telegram Bot API at {base_url}");
+    println!("xtask: sandbox Telegram Bot API and Facebook at {base_url}");
+    println!(
+        "xtask: to try Add → Facebook, enter App ID {DEMO_FACEBOOK_APP_ID} and App secret {DEMO_FACEBOOK_APP_SECRET} in Chat settings → Facebook app, then log in as admin@example.com / sandbox"
+    );
     if simulate {
         println!("xtask: simulated customers will write to the demo bot every half minute or so");
     } else {
@@ -64,6 +73,7 @@ pub fn run(args: &[String]) -> Result {
     run_cmd(
         Command::new(target.join("switchboard"))
             .env("SWITCHBOARD_TELEGRAM_API", &base_url)
+            .env("SWITCHBOARD_FACEBOOK_API", &base_url)
             .env("SWITCHBOARD_TELEGRAM_TOKEN", DEMO_BOT_TOKEN),
     )
 }

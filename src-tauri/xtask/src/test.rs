@@ -78,8 +78,12 @@ fn end_to_end() -> Result {
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let (display, _xvfb) = start_xvfb()?;
-    let script = "echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-                  && exec node --test --test-concurrency=1 --test-force-exit tests/e2e/";
+    // SWITCHBOARD_E2E_FILES narrows the run while iterating (e.g. tests/e2e/chat.test.mjs).
+    let files = std::env::var("SWITCHBOARD_E2E_FILES").unwrap_or_else(|_| "tests/e2e/".into());
+    let script = format!(
+        "echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+         && exec node --test --test-concurrency=1 --test-force-exit {files}"
+    );
     // `--test-force-exit`: a handle left open by a test must not keep the run
     // alive after the last result; `timeout` bounds the whole session anyway.
     let result = run(Command::new("timeout")
@@ -90,7 +94,7 @@ fn end_to_end() -> Result {
             "--",
             "sh",
             "-c",
-            script,
+            &script,
         ])
         .current_dir(&root)
         .env("DISPLAY", &display)

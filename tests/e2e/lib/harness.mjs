@@ -47,10 +47,15 @@ function freePort() {
   });
 }
 
-/** A sandbox with one bot; `.writeAsCustomer()` and `.sentMessages()` drive it. */
-export async function startSandbox() {
+/**
+ * A sandbox with one bot; `.writeAsCustomer()` and `.sentMessages()` drive it. With
+ * `facebookApp: {id, secret}` it also plays Facebook with its demo person and pages.
+ */
+export async function startSandbox({ facebookApp } = {}) {
   const token = `${randomInt(1_000_000, 9_000_000)}:e2e-${randomInt(1e9)}`;
-  const child = spawn(SANDBOX, ['--listen', '127.0.0.1:0', '--telegram-bot', token], {
+  const args = ['--listen', '127.0.0.1:0', '--telegram-bot', token];
+  if (facebookApp) args.push('--facebook-app', `${facebookApp.id}:${facebookApp.secret}`);
+  const child = spawn(SANDBOX, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const baseUrl = await new Promise((resolve, reject) => {
@@ -89,6 +94,13 @@ export async function startSandbox() {
       const file = await call('GET', `/files/${encodeURIComponent(fileId)}`);
       return { ...file, bytes: Buffer.from(file.bytes_base64, 'base64') };
     },
+    /** Apps subscribed to a Facebook page's webhooks. */
+    pageSubscriptions: async (pageId) => {
+      const response = await fetch(`${baseUrl}_sandbox/facebook/pages/${encodeURIComponent(pageId)}/subscriptions`);
+      const json = await response.json();
+      if (!json.ok) throw new Error(`sandbox subscriptions: ${json.description}`);
+      return json.result;
+    },
     stop: () => child.kill(),
   };
 }
@@ -113,6 +125,7 @@ export async function launchApp(sandbox, dir, { seedBot = true } = {}) {
       TAURI_WEBVIEW_AUTOMATION: 'true',
       SWITCHBOARD_DATA_DIR: join(dir, 'data'),
       SWITCHBOARD_TELEGRAM_API: sandbox.baseUrl,
+      SWITCHBOARD_FACEBOOK_API: sandbox.baseUrl,
       ...(seedBot ? { SWITCHBOARD_TELEGRAM_TOKEN: sandbox.token } : {}),
       RUST_LOG: 'info,sqlx=warn',
     },

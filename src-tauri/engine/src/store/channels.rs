@@ -7,14 +7,76 @@ use crate::domain::{CHANNEL_LANGUAGES, Channel, ChannelUpdate, Id, Provider, new
 use crate::error::StoreError;
 
 impl Store {
-    /// Adds a channel routed to the default queue. A provider account (bot,
-    /// page) can back only one channel; adding it again returns the existing one.
+    /// Adds an active channel routed to the default queue. A provider account
+    /// (bot, page) can back only one channel; adding it again returns the existing one.
     pub async fn add_channel(
         &self,
         provider: Provider,
         name: &str,
         api_base: &str,
         external_id: &str,
+        now: Millis,
+    ) -> Result<Channel, StoreError> {
+        self.create_channel(provider, name, api_base, external_id, true, now)
+            .await
+    }
+
+    /// The channel of a provider account, if it is connected.
+    pub async fn channel_by_external_id(
+        &self,
+        provider: Provider,
+        external_id: &str,
+    ) -> Result<Option<Channel>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHANNEL_COLUMNS} WHERE provider = ? AND external_id = ?"
+        )))
+        .bind(provider.as_str())
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(channel_from_row).transpose()
+    }
+
+    /// Deletes a channel. Refused, with the reason, while it has chats: their
+    /// history must stay readable.
+    pub async fn delete_channel(&self, channel_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let chats: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chats WHERE channel_id = ?")
+            .bind(channel_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if chats > 0 {
+            return Err(StoreError::Conflict(format!(
+                "This channel has {chats} chat(s) whose history must stay readable; switch it off instead of deleting it."
+            )));
+        }
+        sqlx::query("DELETE FROM telegram_cursors WHERE channel_id = ?")
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM channels WHERE id = ?")
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "channel",
+                id: channel_id.into(),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a channel (active or not) routed to the default queue, or returns
+    /// the existing channel of that provider account.
+    pub async fn create_channel(
+        &self,
+        provider: Provider,
+        name: &str,
+        api_base: &str,
+        external_id: &str,
+        active: bool,
         now: Millis,
     ) -> Result<Channel, StoreError> {
         if name.trim().is_empty() {
@@ -25,12 +87,13 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO channels (id, provider, name, active, queue_id, api_base, external_id, created_at)
-             VALUES (?, ?, ?, 1, ?, ?, ?, ?)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (provider, external_id) DO UPDATE SET api_base = excluded.api_base",
         )
         .bind(new_id())
         .bind(provider.as_str())
         .bind(name.trim())
+        .bind(active)
         .bind(&queue_id)
         .bind(api_base)
         .bind(external_id)

@@ -105,6 +105,38 @@ impl Store {
         &self.local_user
     }
 
+    /// A free-text setting (e.g. the Facebook app id); `None` when unset.
+    pub async fn setting_text(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Sets (or, with an empty value, removes) a free-text setting.
+    pub async fn set_setting_text(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        if value.is_empty() {
+            sqlx::query("DELETE FROM settings WHERE key = ?")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES (?, ?)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn setting_u32(&self, key: &str) -> Result<u32, StoreError> {
         let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(key)

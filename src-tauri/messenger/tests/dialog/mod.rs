@@ -78,12 +78,28 @@ impl Fb {
     /// Opens `attempt`'s dialog and goes through it; returns the URL of the
     /// navigation to the redirect URI.
     pub async fn log_in(&self, attempt: &LoginAttempt, person: &Person<'_>) -> String {
+        self.log_in_at(
+            &attempt.dialog_url(&self.graph),
+            |url| attempt.is_redirect(url),
+            person,
+        )
+        .await
+    }
+
+    /// The same walk from a dialog URL someone else built (the runtime), with
+    /// their test for "this navigation is the redirect".
+    pub async fn log_in_at(
+        &self,
+        dialog_url: &str,
+        is_redirect: impl Fn(&str) -> bool,
+        person: &Person<'_>,
+    ) -> String {
         let base = Url::parse(&self.sandbox.base_url()).expect("base URL");
-        let mut response = self.get(&attempt.dialog_url(&self.graph)).await;
+        let mut response = self.get(dialog_url).await;
         for _ in 0..10 {
             if response.status().is_redirection() {
                 let location = location(&response);
-                if attempt.is_redirect(&location) {
+                if is_redirect(&location) {
                     return location;
                 }
                 let next = base.join(&location).expect("a location");
