@@ -163,7 +163,7 @@ async fn a_wrong_bot_token_is_refused_in_words_without_echoing_it() {
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert_eq!(
         err.message,
-        "Telegram does not recognise this bot token. Copy it again from @BotFather."
+        "Telegram does not recognise this bot token: it was revoked or is wrong. Copy it again from @BotFather."
     );
     assert!(!format!("{err:?}").contains("wrong-secret"));
 }

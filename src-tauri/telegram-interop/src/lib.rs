@@ -69,6 +69,18 @@ pub async fn teloxide_polling_baseline(
     token: &str,
     expected: usize,
 ) -> Result<Baseline, BaselineError> {
+    teloxide_polling_each(api_url, token, expected, async |_| {}).await
+}
+
+/// [`teloxide_polling_baseline`] with work per message, as a teloxide bot's
+/// handler would do it (updates are handed over one at a time): `handle` runs
+/// for each message before the next one is taken.
+pub async fn teloxide_polling_each(
+    api_url: &str,
+    token: &str,
+    expected: usize,
+    mut handle: impl AsyncFnMut(&Received),
+) -> Result<Baseline, BaselineError> {
     let bot = bot(api_url, token)?;
     let mut polling = Polling::builder(bot)
         .timeout(POLL_TIMEOUT)
@@ -84,12 +96,14 @@ pub async fn teloxide_polling_baseline(
             return Err(BaselineError::Ended(received.len()));
         };
         if let UpdateKind::Message(message) = update?.kind {
-            received.push(Received {
+            let message = Received {
                 at: Instant::now(),
                 chat_id: message.chat.id.0,
                 message_id: message.id.0,
                 text: message.text().map(str::to_owned),
-            });
+            };
+            handle(&message).await;
+            received.push(message);
         }
     }
     let elapsed = started.elapsed();
