@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod domain;
 pub mod error;
+pub mod inbox;
 pub mod postgres;
 pub mod routing;
 pub mod secrets;

@@ -33,6 +33,12 @@ impl SecretKey {
         Self(format!("{workspace_id}/facebook/app-secret"))
     }
 
+    /// The token Meta echoes back when it verifies the workspace's Messenger
+    /// webhook (`hub.verify_token`); the relay compares it.
+    pub fn messenger_verify_token(workspace_id: &str) -> Self {
+        Self(format!("{workspace_id}/facebook/messenger-verify-token"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -12,6 +12,7 @@ mod chats;
 mod outbox;
 mod queues;
 mod routing;
+mod webhooks;
 
 pub use admin::{
     ACCEPT_TIMEOUT_MIN_RANGE, MemberKind, QueueMemberRow, RoleRow, SIMULTANEOUS_CHATS_RANGE,
