@@ -15,11 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchboard_engine::clock::SystemClock;
+use switchboard_engine::domain::{InboundMessage, Provider};
 use switchboard_engine::secrets::MemorySecrets;
+use switchboard_engine::store::Store;
 use switchboard_runtime::{DATABASE_FILE, Runtime, RuntimeConfig, SeedTelegramBot};
 use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
-use switchboard_engine::domain::{InboundMessage, Provider};
-use switchboard_engine::store::Store;
 use switchboard_telegram_interop::{Received, teloxide_polling_baseline, teloxide_polling_each};
 
 const BACKLOG: usize = 20_000;
@@ -134,30 +134,46 @@ async fn teloxide_backlog() -> Duration {
 /// The fairer baseline: teloxide's loop doing the same storing as our
 /// connector (one SQLite transaction per update, as a teloxide handler gets
 /// them one at a time), without routing.
-async fn teloxide_storing(sandbox: &Sandbox, expected: usize) -> switchboard_telegram_interop::Baseline {
+async fn teloxide_storing(
+    sandbox: &Sandbox,
+    expected: usize,
+) -> switchboard_telegram_interop::Baseline {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join(DATABASE_FILE), 0).await.expect("store");
+    let store = Store::open(&dir.path().join(DATABASE_FILE), 0)
+        .await
+        .expect("store");
     let channel = store
-        .add_channel(Provider::Telegram, "teloxide", &sandbox.base_url(), "7100001", 0)
+        .add_channel(
+            Provider::Telegram,
+            "teloxide",
+            &sandbox.base_url(),
+            "7100001",
+            0,
+        )
         .await
         .expect("channel");
-    teloxide_polling_each(&sandbox.base_url(), TOKEN, expected, async |m: &Received| {
-        let inbound = InboundMessage {
-            provider_key: format!("{}/{}", m.chat_id, m.message_id),
-            provider_chat_id: m.chat_id.to_string(),
-            provider_user_id: m.chat_id.to_string(),
-            contact_name: format!("Customer {}", m.chat_id),
-            contact_username: None,
-            text: m.text.clone().unwrap_or_default(),
-            sent_at: 0,
-            edited_at: None,
-            attachment: None,
-        };
-        store
-            .ingest_inbound(&channel.id, &[inbound], None, 0)
-            .await
-            .expect("stored");
-    })
+    teloxide_polling_each(
+        &sandbox.base_url(),
+        TOKEN,
+        expected,
+        async |m: &Received| {
+            let inbound = InboundMessage {
+                provider_key: format!("{}/{}", m.chat_id, m.message_id),
+                provider_chat_id: m.chat_id.to_string(),
+                provider_user_id: m.chat_id.to_string(),
+                contact_name: format!("Customer {}", m.chat_id),
+                contact_username: None,
+                text: m.text.clone().unwrap_or_default(),
+                sent_at: 0,
+                edited_at: None,
+                attachment: None,
+            };
+            store
+                .ingest_inbound(&channel.id, &[inbound], None, 0)
+                .await
+                .expect("stored");
+        },
+    )
     .await
     .expect("teloxide drains the backlog")
 }
