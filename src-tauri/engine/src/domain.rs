@@ -77,6 +77,8 @@ pub struct Channel {
     pub external_id: String,
     /// Language of the channel's customers (quick replies, defaults): `en`, `ru`…
     pub language: String,
+    /// Messenger: reply with the HUMAN_AGENT tag between 24 h and 7 days.
+    pub human_agent: bool,
 }
 
 /// What an admin may change on a channel's mini-card; `None` keeps the value.
@@ -86,6 +88,7 @@ pub struct ChannelUpdate {
     pub active: Option<bool>,
     pub queue_id: Option<Id>,
     pub language: Option<String>,
+    pub human_agent: Option<bool>,
 }
 
 /// Languages a channel can be set to (the interface languages, SPEC "Operator chat panel").
@@ -187,6 +190,9 @@ pub struct Message {
     pub failure_reason: Option<String>,
     /// When the customer last edited it.
     pub edited_at: Option<Millis>,
+    /// Messenger receipts of an outbound message.
+    pub delivered_at: Option<Millis>,
+    pub read_at: Option<Millis>,
     pub attachments: Vec<Attachment>,
 }
 

@@ -100,6 +100,11 @@ pub struct MessageView {
     pub attachments: Vec<AttachmentView>,
     /// The operator may press "Send again" (a failed message of theirs).
     pub can_retry: bool,
+    /// Messenger receipts of outbound messages (Unix ms).
+    #[ts(type = "number | null")]
+    pub delivered_at: Option<i64>,
+    #[ts(type = "number | null")]
+    pub read_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -168,6 +173,42 @@ pub struct SendFile {
 pub struct ChatDetail {
     pub chat: ChatSummary,
     pub messages: Vec<MessageView>,
+    /// Messenger chats: whether and how a reply can be sent now.
+    pub window: Option<ReplyWindow>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyWindowState {
+    /// Within 24 h of the customer's last message.
+    Open,
+    /// Between 24 h and 7 days, replies go with the HUMAN_AGENT tag.
+    HumanAgent,
+    /// Replies cannot be sent; `reason` says why.
+    Closed,
+}
+
+/// Messenger's 24-hour window as the composer shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReplyWindow {
+    pub state: ReplyWindowState,
+    /// When the current state ends (Unix ms).
+    #[ts(type = "number | null")]
+    pub closes_at: Option<i64>,
+    /// Words for the composer when replies are not possible (or tagged).
+    pub reason: Option<String>,
+}
+
+/// Where Facebook must send a Messenger app's webhooks, for the designer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MessengerWebhook {
+    /// Paste into the Facebook app's Messenger → Webhooks "Callback URL" (behind a tunnel).
+    pub callback_url: String,
+    /// Paste into "Verify token".
+    pub verify_token: String,
+    /// The local receiver runs.
+    pub listening: bool,
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -215,6 +256,8 @@ pub struct ChannelView {
     pub language: String,
     /// The bot's (or page's) id at the provider.
     pub external_id: String,
+    /// Messenger: reply with the HUMAN_AGENT tag between 24 h and 7 days.
+    pub human_agent: bool,
 }
 
 /// Arguments of `add_telegram_channel`.
@@ -235,6 +278,7 @@ pub struct ChannelChanges {
     pub active: Option<bool>,
     pub queue_id: Option<String>,
     pub language: Option<String>,
+    pub human_agent: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -463,6 +507,9 @@ pub fn typescript_bindings() -> String {
         AttachmentView::decl(&cfg),
         AttachmentData::decl(&cfg),
         SendFile::decl(&cfg),
+        ReplyWindowState::decl(&cfg),
+        ReplyWindow::decl(&cfg),
+        MessengerWebhook::decl(&cfg),
         FacebookSettings::decl(&cfg),
         FacebookSettingsUpdate::decl(&cfg),
         FacebookLogin::decl(&cfg),

@@ -131,6 +131,7 @@ impl Runtime {
                     active: changes.active,
                     queue_id: changes.queue_id,
                     language: changes.language,
+                    human_agent: changes.human_agent,
                 },
             )
             .await

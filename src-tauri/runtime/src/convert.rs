@@ -51,6 +51,8 @@ pub fn message_view(message: &Message) -> ipc::MessageView {
         attachments: message.attachments.iter().map(attachment_view).collect(),
         can_retry: message.kind == MessageKind::Outbound
             && message.delivery == Some(Delivery::Failed),
+        delivered_at: message.delivered_at,
+        read_at: message.read_at,
     }
 }
 
@@ -106,6 +108,7 @@ pub fn channel_view(
         queue_name,
         language: channel.language.clone(),
         external_id: channel.external_id.clone(),
+        human_agent: channel.human_agent,
     }
 }
 

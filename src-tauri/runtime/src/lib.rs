@@ -180,6 +180,7 @@ impl Runtime {
         Ok(ChatDetail {
             chat: convert::chat_summary(&chat),
             messages: messages.iter().map(convert::message_view).collect(),
+            window: None,
         })
     }
 

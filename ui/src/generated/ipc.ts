@@ -66,9 +66,17 @@ attachments: Array<AttachmentView>,
 /**
  * The operator may press "Send again" (a failed message of theirs).
  */
-can_retry: boolean, };
+can_retry: boolean, 
+/**
+ * Messenger receipts of outbound messages (Unix ms).
+ */
+delivered_at: number | null, read_at: number | null, };
 
-export type ChatDetail = { chat: ChatSummary, messages: Array<MessageView>, };
+export type ChatDetail = { chat: ChatSummary, messages: Array<MessageView>, 
+/**
+ * Messenger chats: whether and how a reply can be sent now.
+ */
+window: ReplyWindow | null, };
 
 export type ChannelHealthState = "starting" | "running" | "stopped" | "error";
 
@@ -90,7 +98,11 @@ language: string,
 /**
  * The bot's (or page's) id at the provider.
  */
-external_id: string, };
+external_id: string, 
+/**
+ * Messenger: reply with the HUMAN_AGENT tag between 24 h and 7 days.
+ */
+human_agent: boolean, };
 
 export type NewTelegramChannel = { 
 /**
@@ -106,7 +118,7 @@ queue_id: string | null,
  */
 api_base: string | null, };
 
-export type ChannelChanges = { name: string | null, active: boolean | null, queue_id: string | null, language: string | null, };
+export type ChannelChanges = { name: string | null, active: boolean | null, queue_id: string | null, language: string | null, human_agent: boolean | null, };
 
 export type AttachmentKind = "photo" | "document" | "voice" | "sticker";
 
@@ -146,6 +158,32 @@ base64: string,
  * Optional caption (at most 1024 characters).
  */
 caption: string, };
+
+export type ReplyWindowState = "open" | "human_agent" | "closed";
+
+export type ReplyWindow = { state: ReplyWindowState, 
+/**
+ * When the current state ends (Unix ms).
+ */
+closes_at: number | null, 
+/**
+ * Words for the composer when replies are not possible (or tagged).
+ */
+reason: string | null, };
+
+export type MessengerWebhook = { 
+/**
+ * Paste into the Facebook app's Messenger → Webhooks "Callback URL" (behind a tunnel).
+ */
+callback_url: string, 
+/**
+ * Paste into "Verify token".
+ */
+verify_token: string, 
+/**
+ * The local receiver runs.
+ */
+listening: boolean, problem: string | null, };
 
 export type FacebookSettings = { 
 /**

@@ -170,13 +170,15 @@ impl Store {
         }
         let done = sqlx::query(
             "UPDATE channels SET name = COALESCE(?, name), active = COALESCE(?, active),
-                 queue_id = COALESCE(?, queue_id), language = COALESCE(?, language)
+                 queue_id = COALESCE(?, queue_id), language = COALESCE(?, language),
+                 human_agent = COALESCE(?, human_agent)
              WHERE id = ?",
         )
         .bind(update.name.as_deref().map(str::trim))
         .bind(update.active)
         .bind(&update.queue_id)
         .bind(&update.language)
+        .bind(update.human_agent)
         .bind(channel_id)
         .execute(&mut *tx)
         .await?;
@@ -201,8 +203,7 @@ impl Store {
     }
 }
 
-const CHANNEL_COLUMNS: &str =
-    "SELECT id, provider, name, active, queue_id, api_base, external_id, language FROM channels";
+const CHANNEL_COLUMNS: &str = "SELECT id, provider, name, active, queue_id, api_base, external_id, language, human_agent FROM channels";
 
 fn channel_from_row(row: &SqliteRow) -> Result<Channel, StoreError> {
     Ok(Channel {
@@ -214,5 +215,6 @@ fn channel_from_row(row: &SqliteRow) -> Result<Channel, StoreError> {
         api_base: row.try_get("api_base")?,
         external_id: row.try_get("external_id")?,
         language: row.try_get("language")?,
+        human_agent: row.try_get("human_agent")?,
     })
 }

@@ -22,6 +22,32 @@ impl Store {
         next_telegram_offset: Option<i64>,
         now: Millis,
     ) -> Result<Vec<Id>, StoreError> {
+        self.ingest_inbound_as(
+            channel_id,
+            batch,
+            next_telegram_offset,
+            ChatState::Queued,
+            now,
+        )
+        .await
+    }
+
+    /// [`Store::ingest_inbound`] where a new chat starts in `new_chat_state`:
+    /// `Queued` (routing takes it) or `Bot` (another app — a chatbot — holds
+    /// the Messenger thread; the chat is shown with no operator).
+    pub async fn ingest_inbound_as(
+        &self,
+        channel_id: &str,
+        batch: &[InboundMessage],
+        next_telegram_offset: Option<i64>,
+        new_chat_state: ChatState,
+        now: Millis,
+    ) -> Result<Vec<Id>, StoreError> {
+        if !matches!(new_chat_state, ChatState::Queued | ChatState::Bot) {
+            return Err(StoreError::Invalid(
+                "a customer's new chat is either queued or held by a bot".into(),
+            ));
+        }
         let mut tx = self.write_tx().await?;
         let queue_id: Id = sqlx::query_scalar("SELECT queue_id FROM channels WHERE id = ?")
             .bind(channel_id)
@@ -64,8 +90,14 @@ impl Store {
             let chat_id = match open_chat(&mut tx, channel_id, &contact_id).await? {
                 Some(id) => id,
                 None => {
-                    new_queued_chat(&mut tx, channel_id, &queue_id, &contact_id, inbound, now)
-                        .await?
+                    new_chat(
+                        &mut tx,
+                        (channel_id, &queue_id, &contact_id),
+                        new_chat_state,
+                        inbound,
+                        now,
+                    )
+                    .await?
                 }
             };
             let message_id = new_id();
@@ -214,25 +246,26 @@ async fn open_chat(
     .await?)
 }
 
-/// Creates a chat waiting in the channel's queue; the routing core takes it
-/// from there (the runtime feeds it `ChatArrived` after this commit).
-async fn new_queued_chat(
+/// Creates a chat waiting in the channel's queue (the routing core takes it
+/// from there: the runtime feeds it `ChatArrived` after this commit), or held
+/// by a bot until the thread is passed to Switchboard.
+async fn new_chat(
     tx: &mut Transaction<'_, Sqlite>,
-    channel_id: &str,
-    queue_id: &str,
-    contact_id: &str,
+    (channel_id, queue_id, contact_id): (&str, &str, &str),
+    state: ChatState,
     inbound: &InboundMessage,
     now: Millis,
 ) -> Result<Id, StoreError> {
     let chat_id = new_id();
     sqlx::query(
         "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, provider_chat_id, created_at, last_activity_at, last_message_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&chat_id)
     .bind(channel_id)
     .bind(contact_id)
     .bind(queue_id)
+    .bind(state.as_str())
     .bind(&inbound.provider_chat_id)
     .bind(now)
     .bind(now)
@@ -295,7 +328,8 @@ fn chat_from_row(row: &SqliteRow) -> Result<Chat, StoreError> {
 }
 
 pub(super) const MESSAGE_COLUMNS: &str =
-    "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason, edited_at
+    "SELECT id, chat_id, kind, text, author, created_at, delivery, failure_reason, edited_at,
+        delivered_at, read_at
      FROM messages";
 
 pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
@@ -310,6 +344,8 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         delivery: delivery.map(Delivery::parse).transpose()?,
         failure_reason: row.try_get("failure_reason")?,
         edited_at: row.try_get("edited_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+        read_at: row.try_get("read_at")?,
         attachments: Vec::new(),
     })
 }

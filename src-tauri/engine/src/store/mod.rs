@@ -9,6 +9,7 @@ mod admin;
 mod attachments;
 mod channels;
 mod chats;
+mod messenger;
 mod outbox;
 mod queues;
 mod routing;
@@ -18,6 +19,7 @@ pub use admin::{
     ACCEPT_TIMEOUT_MIN_RANGE, MemberKind, QueueMemberRow, RoleRow, SIMULTANEOUS_CHATS_RANGE,
 };
 pub use attachments::MAX_FETCH_ATTEMPTS;
+pub use messenger::{Echo, Receipt};
 pub use outbox::MAX_CAPTION_CHARS;
 pub use queues::{ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow};
 pub use routing::{RoutingChanges, RoutingRecord};
