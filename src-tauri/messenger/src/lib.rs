@@ -13,11 +13,13 @@
 //! is redacted.
 
 pub mod error;
+pub mod events;
 pub mod explain;
 pub mod graph;
 pub mod login;
 mod secret;
 mod types;
+pub mod window;
 
 pub use error::GraphError;
 pub use explain::{Problem, TokenEnd, classify, details, explain};
