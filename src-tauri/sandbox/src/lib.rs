@@ -1,6 +1,7 @@
-//! Switchboard sandbox: a faithful local simulator of the Telegram Bot API and of Facebook's
-//! side of Facebook Login for pages, plus a control API that tests and the demo use to play the
-//! customer's side (write to a bot, block it, inject faults) and to look at what the bot sent.
+//! Switchboard sandbox: a faithful local simulator of the Telegram Bot API, of Facebook's
+//! side of Facebook Login for pages and of the Messenger Platform, plus a control API that
+//! tests and the demo use to play the customer's side (write to a bot or a page, block it,
+//! inject faults) and to look at what the bot or page sent.
 //!
 //! The Bot API is served at the root exactly as `api.telegram.org` serves it
 //! (`/bot<token>/<method>`, `/file/bot<token>/<file_path>`), so a connector differs only in its
@@ -26,8 +27,9 @@ use tokio::task::JoinHandle;
 
 pub use error::SandboxError;
 pub use facebook::{
-    FacebookApp, FacebookControl, FacebookPage, FacebookUser, Revocation, SubscribeFault,
-    Subscription, TokenInfo,
+    AttachmentKind, CustomerAttachment, CustomerMessengerMessage, DeliveryAttempt, FacebookApp,
+    FacebookControl, FacebookPage, FacebookUser, MessengerCustomer, PAGE_INBOX_APP_ID, PageEcho,
+    Revocation, SentMessengerMessage, SubscribeFault, Subscription, TokenInfo, WebhookRetry,
 };
 pub use telegram::{
     CustomerEdit, CustomerMedia, CustomerMessage, CustomerPhoto, Fault, MediaKind, SandboxFile,

@@ -1,11 +1,12 @@
 //! The HTTP control API under `/_sandbox/`: the customer's side of the simulation and
 //! assertions on what bots sent; `/_sandbox/facebook/…` sets up and steers the simulated
-//! Facebook. JSON in, `{"ok":true,"result":…}` out; errors are
+//! Facebook and Messenger. JSON in, `{"ok":true,"result":…}` out; errors are
 //! `{"ok":false,"error_code":N,"description":"…"}` with status N (400 bad input, 404 unknown).
 
 mod bots;
 mod customers;
 mod facebook;
+mod messenger;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -49,7 +50,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(bots::set_webhook).delete(bots::delete_webhook),
         )
         .route("/telegram/{token}/status", get(bots::status))
-        .nest("/facebook", facebook::routes())
+        .nest("/facebook", facebook::routes().merge(messenger::routes()))
         .fallback(not_found)
 }
 

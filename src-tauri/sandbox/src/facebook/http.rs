@@ -1,5 +1,6 @@
 //! Facebook over HTTP, on the same server as Telegram: the dialog pages (www.facebook.com),
-//! the Graph API (graph.facebook.com, `/v25.0/…` or unversioned) and page pictures. The
+//! the Graph API (graph.facebook.com, `/v25.0/…` or unversioned), page pictures and the
+//! Messenger files (attachments, profile pictures). The
 //! router's fallback sends a request here when [`is_facebook_path`] says so.
 
 use axum::Json;
@@ -10,13 +11,15 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::attachments::{self, Fetched};
 use super::graph_error::{GraphError, GraphResult};
 use super::state::{State, TokenKind};
 use super::tokens::{self, Credential};
 use super::{
-    FacebookControl, Form, accounts, debug_token, dialog, field, oauth, png, subscriptions,
+    FacebookControl, Form, accounts, debug_token, dialog, field, handover, oauth, png, send_api,
+    subscriptions,
 };
-use crate::params::MAX_BODY_BYTES;
+use crate::params::{MAX_BODY_BYTES, Upload};
 
 /// `v25.0`, `v3.2`, …: Graph versions are accepted but not told apart.
 fn is_version(segment: &str) -> bool {
@@ -68,19 +71,42 @@ async fn read_form(request: Request) -> Form {
             form.push((name, text));
         }
     }
-    if let Some(token) = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("OAuth "))
-        })
-        .filter(|_| field(&form, "access_token").is_none())
-    {
-        form.push(("access_token".to_owned(), token.trim().to_owned()));
-    }
     form
+}
+
+/// The query string alone (multipart bodies are read separately).
+fn query_form(request: &Request) -> Form {
+    request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// A token in `Authorization: Bearer …` / `OAuth …`.
+fn header_token(request: &Request) -> Option<String> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("OAuth "))?;
+    Some(token.trim().to_owned())
+}
+
+fn is_multipart(request: &Request) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// What a Graph call carries besides its parameters.
+#[derive(Default)]
+struct Extra {
+    /// The `filedata` part of a multipart upload.
+    upload: Option<Upload>,
+    /// The attachment URL of the call, fetched before the state was locked.
+    fetched: Option<Result<Fetched, GraphError>>,
 }
 
 pub async fn serve(fb: FacebookControl, request: Request) -> Response {
@@ -90,13 +116,33 @@ pub async fn serve(fb: FacebookControl, request: Request) -> Response {
     if segments.first().is_some_and(|s| is_version(s)) {
         segments.remove(0);
     }
-    let form = read_form(request).await;
+    let bearer = header_token(&request);
+    let mut extra = Extra::default();
+    let mut form = if is_multipart(&request) {
+        let query = query_form(&request);
+        match attachments::read_multipart(request, query).await {
+            Ok((form, upload)) => {
+                extra.upload = upload;
+                form
+            }
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        read_form(request).await
+    };
+    if let Some(token) = bearer.filter(|_| field(&form, "access_token").is_none()) {
+        form.push(("access_token".to_owned(), token));
+    }
     match (&method, segments.as_slice()) {
         (&Method::GET, ["dialog", "oauth"]) => return dialog::start(&fb, &form),
         (&Method::POST, ["dialog", "oauth", "login"]) => return dialog::log_in(&fb, &form),
         (&Method::POST, ["dialog", "oauth", "pages"]) => return dialog::choose_pages(&fb, &form),
         (&Method::POST, ["dialog", "oauth", "grant"]) => return dialog::decide(&fb, &form),
         (&Method::GET, ["fbcdn", "p50x50", file]) => return picture(&fb, file),
+        (&Method::GET, ["fbcdn", "attachments", id, ..]) => {
+            return attachments::serve_file(&fb, id);
+        }
+        (&Method::GET, ["fbcdn", "profile", file]) => return profile_picture(&fb, file),
         (&Method::GET, [id, "picture"]) if fb.lock().page(id).is_some() => {
             let url = accounts::picture_url(&fb.lock(), id);
             return (StatusCode::FOUND, [(LOCATION, url)]).into_response();
@@ -107,7 +153,13 @@ pub async fn serve(fb: FacebookControl, request: Request) -> Response {
     let method = field(&form, "method")
         .and_then(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
         .unwrap_or(method);
-    let result = graph(&mut fb.lock(), &method, &segments, &form);
+    if method == Method::POST
+        && matches!(segments.last(), Some(&"messages" | &"message_attachments"))
+    {
+        let client = fb.lock().messenger.http.clone();
+        extra.fetched = attachments::prefetch(client, &form).await;
+    }
+    let result = graph(&mut fb.lock(), &method, &segments, &form, &extra);
     match result {
         Ok(value) => {
             tracing::debug!(%method, path, "graph ok");
@@ -130,7 +182,23 @@ fn picture(fb: &FacebookControl, file: &str) -> Response {
     }
 }
 
-fn graph(state: &mut State, method: &Method, segments: &[&str], form: &Form) -> GraphResult {
+fn profile_picture(fb: &FacebookControl, file: &str) -> Response {
+    match file
+        .strip_suffix(".png")
+        .filter(|psid| fb.lock().messenger.customer_by_psid(psid).is_some())
+    {
+        Some(psid) => ([(CONTENT_TYPE, "image/png")], png::picture(psid)).into_response(),
+        None => (StatusCode::NOT_FOUND, Body::empty()).into_response(),
+    }
+}
+
+fn graph(
+    state: &mut State,
+    method: &Method,
+    segments: &[&str],
+    form: &Form,
+    extra: &Extra,
+) -> GraphResult {
     let verb = method.as_str().to_ascii_lowercase();
     match segments {
         ["oauth", "access_token"] => return oauth::access_token(state, form),
@@ -163,7 +231,27 @@ fn graph(state: &mut State, method: &Method, segments: &[&str], form: &Form) -> 
         (node, _) => node,
     };
     let is_page = state.page(node).is_some();
+    let is_customer = state.messenger.customer_by_psid(node).is_some();
+    let fetched = extra.fetched.as_ref();
+    let c = &credential;
     match (method, segments) {
+        (&Method::POST, [_, "messages"]) if is_page => {
+            send_api::send(state, c, node, form, fetched)
+        }
+        (&Method::POST, [_, "message_attachments"]) if is_page => {
+            attachments::upload(state, c, node, form, extra.upload.as_ref(), fetched)
+        }
+        (&Method::POST, [_, "pass_thread_control"]) if is_page => {
+            handover::pass(state, c, node, form)
+        }
+        (&Method::POST, [_, "take_thread_control"]) if is_page => {
+            handover::take(state, c, node, form)
+        }
+        (&Method::POST, [_, "request_thread_control"]) if is_page => {
+            handover::request(state, c, node, form)
+        }
+        (&Method::GET, [_, "thread_owner"]) if is_page => handover::owner(state, c, node, form),
+        (&Method::GET, [_]) if is_customer => handover::profile(state, c, node, form),
         (&Method::GET, ["debug_token"]) => debug_token::debug_token(state, &credential, form),
         (&Method::GET, ["me"]) => accounts::me(state, &credential, form),
         (&Method::GET, ["me", "accounts"]) => accounts::accounts(state, &credential, form),

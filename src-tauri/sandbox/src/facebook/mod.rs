@@ -1,28 +1,41 @@
 //! The simulated Facebook: Facebook Login for pages (the OAuth dialog as HTML pages, the code
 //! and long-lived token exchanges), `/me/accounts`, page webhook subscriptions and
-//! `debug_token`, following Graph API v25.0; and [`FacebookControl`], the in-process control.
+//! `debug_token`, following Graph API v25.0; the Messenger Platform (webhooks, the Send API,
+//! attachments, profiles, Conversation Routing); and [`FacebookControl`], the in-process control.
 
 mod accounts;
+mod attachments;
 mod catalog;
 mod debug_token;
 mod demo;
 mod dialog;
 mod graph_error;
+mod handover;
 mod html;
 mod http;
+mod messenger_control;
+mod messenger_customers;
+mod messenger_state;
+mod messenger_types;
 mod oauth;
 mod pacific_time;
 mod png;
 mod random;
+mod send_api;
 mod state;
 mod subscriptions;
 mod tokens;
 mod types;
+mod webhook;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub(crate) use http::{is_facebook_path, serve};
+pub use messenger_types::{
+    AttachmentKind, CustomerAttachment, CustomerMessengerMessage, DeliveryAttempt,
+    MessengerCustomer, PAGE_INBOX_APP_ID, PageEcho, SentMessengerMessage, WebhookRetry,
+};
 pub use types::{
     FacebookApp, FacebookPage, FacebookUser, Revocation, SubscribeFault, Subscription, TokenInfo,
 };
@@ -59,7 +72,15 @@ fn unknown(what: &str, id: &str) -> SandboxError {
 impl FacebookControl {
     pub(crate) fn new(base_url: String) -> FacebookControl {
         let control = FacebookControl::default();
-        control.lock().base_url = base_url;
+        let mut state = control.lock();
+        state.base_url = base_url;
+        state.messenger.this = Arc::downgrade(&control.state);
+        state.messenger.runtime = tokio::runtime::Handle::try_current().ok();
+        state.messenger.http = reqwest::Client::builder()
+            .user_agent("facebookexternalua")
+            .build()
+            .ok();
+        drop(state);
         control
     }
 

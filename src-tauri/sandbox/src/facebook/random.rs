@@ -39,3 +39,14 @@ pub fn numeric_id() -> String {
 pub fn looks_like_token(token: &str) -> bool {
     token.len() > 3 && token.starts_with("EAA") && token.bytes().all(|b| b.is_ascii_alphanumeric())
 }
+
+/// A Messenger message id: `m_` and URL-safe characters, like Meta's.
+pub fn mid() -> String {
+    format!("m_{}", pick(URL_SAFE, 86))
+}
+
+/// A 16-digit numeric id (PSIDs, attachment ids).
+pub fn long_numeric_id() -> String {
+    let first = rand::random_range(1..=9u8);
+    format!("{first}{}", pick(b"0123456789", 15))
+}

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::messenger_state::MessengerState;
 use super::types::{Revocation, SubscribeFault};
 
 pub const SHORT_LIVED_SECS: i64 = 5183;
@@ -119,6 +120,8 @@ pub struct State {
     pub page_tokens: HashMap<(String, String), String>,
     /// Serial of the next token issued.
     pub next_token_serial: u64,
+    /// The Messenger Platform: customers, webhooks, sent messages, handover.
+    pub messenger: MessengerState,
 }
 
 impl State {

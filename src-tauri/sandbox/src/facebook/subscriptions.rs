@@ -10,7 +10,7 @@ use super::types::SubscribeFault;
 use super::{Form, catalog, field};
 
 /// The page token for `page_id`, or Graph's refusal.
-fn page_token<'a>(
+pub fn page_token<'a>(
     credential: &'a Credential,
     page_id: &str,
     method: &str,
@@ -75,6 +75,7 @@ pub fn fault_error(fault: &SubscribeFault) -> GraphError {
         1 => "An unknown error occurred",
         2 => "An unexpected error has occurred. Please retry your request later.",
         4 => "(#4) Application request limit reached",
+        17 => "(#17) User request limit reached",
         10 => "(#10) Application does not have permission for this action",
         32 => "(#32) Page request limit reached",
         100 => "(#100) Invalid parameter",
