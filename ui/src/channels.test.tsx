@@ -184,7 +184,7 @@ describe('Chat settings: the channel mini-card', () => {
     await waitFor(() => expect(row('ch1').getAttribute('data-active')).toBe('false'));
     expect(shell.callsOf('update_channel')[0]?.args).toEqual({
       channelId: 'ch1',
-      changes: { name: null, active: false, queue_id: null, language: null },
+      changes: { name: null, active: false, queue_id: null, language: null, human_agent: null },
     });
     expect(within(screen.getByTestId('channel-card')).getByTestId('channel-active-toggle').getAttribute('aria-checked')).toBe(
       'false',
@@ -214,7 +214,7 @@ describe('Chat settings: the channel mini-card', () => {
     expect(row('ch1').textContent).toContain('Русский');
     expect(shell.callsOf('update_channel')[0]?.args).toEqual({
       channelId: 'ch1',
-      changes: { name: null, active: null, queue_id: 'q-vip', language: 'ru' },
+      changes: { name: null, active: null, queue_id: 'q-vip', language: 'ru', human_agent: null },
     });
     await waitFor(() => expect(apply.disabled).toBe(true));
   });

@@ -130,7 +130,7 @@ describe('channel and file commands', () => {
     });
     try {
       await addTelegramChannel({ token: '1:a', queue_id: null, api_base: null });
-      await updateChannel('ch1', { name: null, active: false, queue_id: null, language: null });
+      await updateChannel('ch1', { name: null, active: false, queue_id: null, language: null, human_agent: null });
       await replaceChannelToken('ch1', '1:b');
       await restartChannel('ch1');
       const file = { chat_id: 'c1', kind: 'document' as const, file_name: 'a.txt', mime_type: null, base64: 'YQ==', caption: '' };
@@ -140,7 +140,7 @@ describe('channel and file commands', () => {
       await retryAttachment('a2');
       expect(calls).toEqual([
         ['add_telegram_channel', { channel: { token: '1:a', queue_id: null, api_base: null } }],
-        ['update_channel', { channelId: 'ch1', changes: { name: null, active: false, queue_id: null, language: null } }],
+        ['update_channel', { channelId: 'ch1', changes: { name: null, active: false, queue_id: null, language: null, human_agent: null } }],
         ['replace_channel_token', { channelId: 'ch1', token: '1:b' }],
         ['restart_channel', { channelId: 'ch1' }],
         ['send_file', { file }],

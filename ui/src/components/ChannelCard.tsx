@@ -123,6 +123,7 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
         active: null,
         queue_id: queueId !== channel.queue_id ? queueId : null,
         language: language !== channel.language ? language : null,
+        human_agent: null,
       }),
     );
   };
@@ -134,7 +135,7 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
   };
 
   const toggleActive = () =>
-    void run('active', () => updateChannel(channel.id, { name: null, active: !channel.active, queue_id: null, language: null }));
+    void run('active', () => updateChannel(channel.id, { name: null, active: !channel.active, queue_id: null, language: null, human_agent: null }));
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Escape') return;

@@ -107,6 +107,8 @@ export function message(overrides: Partial<MessageView> & { id: string; chat_id:
     edited_at: null,
     attachments: [],
     can_retry: false,
+    delivered_at: null,
+    read_at: null,
     ...overrides,
   };
 }
@@ -135,6 +137,7 @@ export function channel(overrides: Partial<ChannelView> & { id: string }): Chann
     queue_name: 'All operators',
     language: 'en',
     external_id: `bot-${overrides.id}`,
+    human_agent: false,
     ...overrides,
   };
 }
@@ -371,6 +374,7 @@ export function fakeShell(init: {
           return structuredClone({
             chat: found,
             messages: shell.messages.get(found.id) ?? [],
+            window: null,
           } satisfies ChatDetail);
         }
         case 'send_reply': {
