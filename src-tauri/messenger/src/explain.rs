@@ -1,5 +1,12 @@
 //! Graph API failures in words a person understands, with a stable code the
 //! UI can branch on. Meta's own message stays available through [`details`].
+//!
+//! Two audiences: [`explain`] speaks to the admin connecting pages (Facebook
+//! Login), [`explain_send`] to the operator whose message did not go out, and
+//! [`send_failure`] tells the outbox whether to retry, stop the channel, or
+//! fail the message.
+
+use std::time::Duration;
 
 use crate::GraphError;
 
@@ -40,7 +47,9 @@ pub enum Problem {
     RateLimited,
     /// 551
     PersonUnavailable,
-    /// 1 "unknown error", 2: Facebook's side, worth retrying.
+    /// 100/2018001 "No matching user found": not a person of this page.
+    NoSuchPerson,
+    /// 1 "unknown error", 2, Messenger's 1200: Facebook's side, worth retrying.
     FacebookUnavailable,
     Unreachable,
     UnexpectedAnswer,
@@ -88,7 +97,8 @@ pub fn classify(error: &GraphError) -> Problem {
         // Code 1 is also Meta's "An unknown error occurred".
         (1, _) if message.contains("unknown error") => Problem::FacebookUnavailable,
         (1, _) => Problem::WrongAppSecret,
-        (2, _) => Problem::FacebookUnavailable,
+        (2 | 1200, _) => Problem::FacebookUnavailable,
+        (100, Some(2018001)) => Problem::NoSuchPerson,
         (10, Some(2018278)) => Problem::OutsideWindow,
         (10, _) if message.contains("outside of allowed window") => Problem::OutsideWindow,
         (10 | 230 | 200..=299, _) => Problem::MissingPermission(permission()),
@@ -118,6 +128,7 @@ impl Problem {
             Self::OutsideWindow => "facebook_outside_window",
             Self::RateLimited => "facebook_rate_limited",
             Self::PersonUnavailable => "facebook_person_unavailable",
+            Self::NoSuchPerson => "facebook_person_unknown",
             Self::FacebookUnavailable => "facebook_unavailable",
             Self::Unreachable => "facebook_unreachable",
             Self::UnexpectedAnswer => "facebook_unexpected_answer",
@@ -178,13 +189,19 @@ pub fn explain(error: &GraphError) -> String {
              again, allow everything Switchboard asks for, and check that you may manage the \
              page's messages."
             .into(),
-        Problem::OutsideWindow => "More than 24 hours have passed since the customer's last \
-             message, so Messenger does not allow this reply."
+        Problem::OutsideWindow => "The 24-hour window has closed: more than 24 hours have \
+             passed since the customer's last message, so Messenger does not allow this reply."
             .into(),
         Problem::RateLimited => "Facebook is limiting how often Switchboard may call it. Wait a \
              few minutes; Switchboard will try again."
             .into(),
-        Problem::PersonUnavailable => "This person isn't available on Messenger right now.".into(),
+        Problem::PersonUnavailable => {
+            "This person isn't available right now on Messenger, so the message was not delivered."
+                .into()
+        }
+        Problem::NoSuchPerson => "Messenger does not know this person for this page, so the \
+             message was not delivered."
+            .into(),
         Problem::FacebookUnavailable => {
             "Facebook had a temporary problem. Try again in a moment.".into()
         }
@@ -196,6 +213,77 @@ pub fn explain(error: &GraphError) -> String {
         }
         Problem::TooBig => "The file from Facebook is larger than Switchboard accepts.".into(),
         Problem::Other => "Facebook refused the request. The details below say why.".into(),
+    }
+}
+
+/// A sentence for an operator about a send, a handover or a profile that
+/// failed with a page token. A dead page token means the channel has to be
+/// reconnected by an admin, which [`explain`] words for the login instead.
+pub fn explain_send(error: &GraphError) -> String {
+    const RECONNECT: &str = "Reconnect the page in Chat settings.";
+    let why = match classify(error) {
+        Problem::LoginNoLongerAccepted(end) => match end {
+            TokenEnd::Expired => "its access has expired",
+            TokenEnd::PasswordChanged => {
+                "the Facebook password of the person who connected it was changed"
+            }
+            TokenEnd::AppRemoved => "the app was removed from the page or the account",
+            TokenEnd::Checkpoint => {
+                "Facebook wants the person who connected it to log in on facebook.com first"
+            }
+            TokenEnd::Invalid => "its access was revoked or is not valid",
+        },
+        Problem::MissingPermission(_) => {
+            return format!(
+                "Facebook did not allow Switchboard to message for this page (a permission \
+                 is missing). {RECONNECT}"
+            );
+        }
+        Problem::RateLimited => {
+            return "Facebook is limiting how often Switchboard may send for this page; the \
+                    message will be sent again shortly."
+                .into();
+        }
+        _ => return explain(error),
+    };
+    format!("Facebook no longer accepts this page's connection: {why}. {RECONNECT}")
+}
+
+/// What the outbox should do with a message that did not go out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    /// Keep it and try again, not before `after`.
+    Retry { after: Duration },
+    /// The page token is dead: keep the message, mark the channel, and tell
+    /// admins to reconnect; retrying before that is pointless.
+    TokenDead { reason: String },
+    /// This message will never go out as it is: fail it, show the reason.
+    Refused { reason: String },
+}
+
+/// How long to wait after a rate limit. Meta gives no Retry-After for the
+/// Graph API; the page limits recover within a minute or so (unverified).
+pub const RATE_LIMIT_PAUSE: Duration = Duration::from_secs(60);
+/// How long to wait after a network failure or a temporary Facebook error.
+pub const TRANSIENT_PAUSE: Duration = Duration::from_secs(15);
+
+/// Classifies a failed send for the outbox. A network failure is a retry:
+/// Messenger has no idempotency key, so a request that timed out after
+/// Facebook took it may, rarely, send twice.
+pub fn send_failure(error: &GraphError) -> SendFailure {
+    match classify(error) {
+        Problem::LoginNoLongerAccepted(_) => SendFailure::TokenDead {
+            reason: explain_send(error),
+        },
+        Problem::RateLimited => SendFailure::Retry {
+            after: RATE_LIMIT_PAUSE,
+        },
+        Problem::FacebookUnavailable | Problem::Unreachable => SendFailure::Retry {
+            after: TRANSIENT_PAUSE,
+        },
+        _ => SendFailure::Refused {
+            reason: explain_send(error),
+        },
     }
 }
 

@@ -32,11 +32,11 @@ const MAX_JSON_BYTES: u64 = 4 * 1024 * 1024;
 /// `/me/accounts` pages followed at most, so a server repeating its cursor
 /// cannot keep us looping.
 const MAX_ACCOUNT_PAGES: usize = 50;
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct GraphApi {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     graph_base: Url,
     www_base: Url,
 }
@@ -224,7 +224,7 @@ impl GraphApi {
         Ok((bytes, content_type))
     }
 
-    fn endpoint(&self, path: &[&str], query: &[(&str, &str)]) -> Url {
+    pub(crate) fn endpoint(&self, path: &[&str], query: &[(&str, &str)]) -> Url {
         let mut segments = vec![GRAPH_VERSION];
         segments.extend_from_slice(path);
         let mut url = under(&self.graph_base, &segments);
@@ -274,13 +274,20 @@ impl GraphApi {
         url: Url,
     ) -> Result<T, GraphError> {
         let secrets = secrets_in(&url);
-        let response = self
-            .http
-            .request(method, url)
-            .timeout(CALL_TIMEOUT)
-            .send()
-            .await
-            .map_err(GraphError::network)?;
+        let request = self.http.request(method, url).timeout(CALL_TIMEOUT);
+        self.execute(what, request, &secrets).await
+    }
+
+    /// Sends a prepared request (a JSON or multipart body) and reads Meta's
+    /// answer like [`GraphApi::send`]. `secrets` are cut from Meta's message:
+    /// pass [`secrets_in`] of the request's URL.
+    pub(crate) async fn execute<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        request: reqwest::RequestBuilder,
+        secrets: &[String],
+    ) -> Result<T, GraphError> {
+        let response = request.send().await.map_err(GraphError::network)?;
         let status = response.status();
         let body = read_capped(response, MAX_JSON_BYTES)
             .await
@@ -297,7 +304,7 @@ impl GraphApi {
         })?;
         if let Some(mut error) = parse_envelope(&value, status.as_u16()) {
             if let GraphError::Api { message, .. } = &mut error {
-                *message = redact(message, &secrets);
+                *message = redact(message, secrets);
             }
             return Err(error);
         }
@@ -320,7 +327,7 @@ const SECRET_PARAMS: [&str; 5] = [
     "code",
 ];
 
-fn secrets_in(url: &Url) -> Vec<String> {
+pub(crate) fn secrets_in(url: &Url) -> Vec<String> {
     let mut secrets = Vec::new();
     for (key, value) in url.query_pairs() {
         if !SECRET_PARAMS.contains(&key.as_ref()) || value.is_empty() {
@@ -379,7 +386,10 @@ struct Cursors {
 }
 
 /// Reads a body, refusing more than `limit` bytes before holding them.
-async fn read_capped(mut response: reqwest::Response, limit: u64) -> Result<Vec<u8>, GraphError> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, GraphError> {
     let too_big = GraphError::TooBig {
         limit_kb: limit / 1024,
     };

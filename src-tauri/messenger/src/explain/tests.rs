@@ -163,6 +163,9 @@ fn codes_are_distinct_per_problem() {
         Problem::InvalidAppId,
         Problem::MissingPermission(None),
         Problem::RateLimited,
+        Problem::PersonUnavailable,
+        Problem::NoSuchPerson,
+        Problem::OutsideWindow,
         Problem::Unreachable,
         Problem::LoginNoLongerAccepted(TokenEnd::Expired),
         Problem::LoginNoLongerAccepted(TokenEnd::Invalid),
@@ -171,4 +174,111 @@ fn codes_are_distinct_per_problem() {
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), problems.len());
+}
+
+#[test]
+fn a_send_outside_the_window_is_refused_with_the_window_in_words() {
+    let error = api(
+        10,
+        Some(2018278),
+        "(#10) This message is sent outside of allowed window.",
+    );
+    let reason = explain_send(&error);
+    assert!(
+        reason.starts_with("The 24-hour window has closed"),
+        "{reason}"
+    );
+    assert_eq!(send_failure(&error), SendFailure::Refused { reason });
+}
+
+#[test]
+fn a_dead_page_token_stops_the_channel_until_it_is_reconnected() {
+    for (subcode, why) in [
+        (Some(463), "expired"),
+        (Some(460), "password"),
+        (Some(458), "app was removed"),
+        (Some(459), "facebook.com"),
+        (Some(467), "revoked"),
+        (None, "revoked"),
+    ] {
+        let error = api(190, subcode, "Error validating access token");
+        let SendFailure::TokenDead { reason } = send_failure(&error) else {
+            panic!("{error}")
+        };
+        assert!(
+            reason.starts_with("Facebook no longer accepts this page's connection"),
+            "{reason}"
+        );
+        assert!(reason.contains(why), "{reason:?} lacks {why:?}");
+        assert!(reason.ends_with("Reconnect the page in Chat settings."));
+    }
+}
+
+#[test]
+fn rate_limits_and_facebook_hiccups_are_retried() {
+    for code in [4, 17, 32, 613] {
+        let error = api(
+            code,
+            None,
+            "Calls to this api have exceeded the rate limit.",
+        );
+        assert_eq!(
+            send_failure(&error),
+            SendFailure::Retry {
+                after: RATE_LIMIT_PAUSE
+            }
+        );
+        assert!(explain_send(&error).contains("limiting"));
+    }
+    for error in [
+        api(2, None, "An unexpected error has occurred."),
+        api(
+            1200,
+            None,
+            "Temporary send message failure. Please try again later",
+        ),
+        GraphError::Network("timed out".into()),
+    ] {
+        assert_eq!(
+            send_failure(&error),
+            SendFailure::Retry {
+                after: TRANSIENT_PAUSE
+            },
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_person_who_cannot_be_reached_fails_the_message() {
+    let unavailable = api(551, Some(1545041), "This person isn't available right now.");
+    assert_eq!(classify(&unavailable), Problem::PersonUnavailable);
+    let SendFailure::Refused { reason } = send_failure(&unavailable) else {
+        panic!()
+    };
+    assert!(
+        reason.starts_with("This person isn't available right now"),
+        "{reason}"
+    );
+
+    let unknown = api(100, Some(2018001), "No matching user found");
+    assert_eq!(classify(&unknown), Problem::NoSuchPerson);
+    assert!(matches!(
+        send_failure(&unknown),
+        SendFailure::Refused { .. }
+    ));
+}
+
+#[test]
+fn a_missing_messaging_permission_asks_to_reconnect_and_other_errors_keep_their_words() {
+    let error = api(230, None, "(#230) Requires pages_messaging permission");
+    let SendFailure::Refused { reason } = send_failure(&error) else {
+        panic!()
+    };
+    assert!(
+        reason.ends_with("Reconnect the page in Chat settings."),
+        "{reason}"
+    );
+    let other = api(999, None, "Something new");
+    assert_eq!(explain_send(&other), explain(&other));
 }
