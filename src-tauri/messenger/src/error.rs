@@ -8,7 +8,7 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum GraphError {
     /// Meta answered with its error envelope. `message` is Meta's own text
-    /// (English, for developers): show [`crate::explain`] to people instead.
+    /// (English, for developers): show [`crate::explain()`] to people instead.
     #[error("Graph API error {code}{}: {message}", subcode.map(|s| format!("/{s}")).unwrap_or_default())]
     Api {
         code: i64,

@@ -6,7 +6,7 @@
 //!   `debug_token`, page pictures).
 //! - [`login`]: the pure part of the OAuth dialog: a random `state`, knowing the
 //!   redirect when the webview reaches it, and reading its answer.
-//! - [`error`] and [`explain`]: Meta's error envelope, sentences for people,
+//! - [`error`] and [`mod@explain`]: Meta's error envelope, sentences for people,
 //!   and [`SendFailure`]: retry, token dead, or refused, for the outbox.
 //! - [`events`]: one webhook event (or a whole POST body) read into a
 //!   [`MessengerEvent`], malformed input refused with the field named.

@@ -121,7 +121,7 @@ impl TokenInfo {
     }
 
     /// For an invalid token, the reason as a [`GraphError`] (code 190 when Meta
-    /// gave none), so that [`crate::explain`] can put it in words.
+    /// gave none), so that [`crate::explain()`] can put it in words.
     pub fn problem(&self) -> Option<GraphError> {
         if self.is_valid {
             return None;
