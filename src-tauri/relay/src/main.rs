@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use switchboard_engine::StoreError;
 use switchboard_engine::secrets::Keychain;
 use switchboard_relay::{GroupCommit, PostgresSink, RelaySecrets, WEBHOOK_PATH, router};
 
@@ -133,9 +134,14 @@ async fn serve(args: Args) -> Result<(), String> {
         .as_deref()
         .ok_or("--database-url is required (the shared Postgres, postgres://…)")?;
     let secrets = load_secrets(&args)?;
-    let sink = PostgresSink::connect(url)
-        .await
-        .map_err(|e| format!("the database: {e}"))?;
+    tracing::info!("connecting to the database and updating its schema");
+    let sink = PostgresSink::connect(url).await.map_err(|e| match e {
+        // Never the URL itself: it may hold a password.
+        StoreError::Open { source, .. } => {
+            format!("could not connect to the database given by --database-url: {source}")
+        }
+        other => format!("the database given by --database-url: {other}"),
+    })?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("could not listen on {addr}: {e}"))?;

@@ -45,7 +45,9 @@ pub enum SecretsError {
         workspace: String,
         hint: &'static str,
     },
-    #[error("could not read the {what} from the keychain: {source}")]
+    #[error(
+        "could not read the {what} from the keychain: {source} (on a machine without one, use --app-secret-file and --verify-token-file)"
+    )]
     Keychain {
         what: &'static str,
         #[source]
