@@ -49,6 +49,9 @@ pub enum Problem {
     PersonUnavailable,
     /// 100/2018001 "No matching user found": not a person of this page.
     NoSuchPerson,
+    /// Another app (a bot, Page Inbox) holds the thread: take it first. Meta
+    /// words this as code 10 about thread control (matched on the words).
+    ThreadHeldElsewhere,
     /// 1 "unknown error", 2, Messenger's 1200: Facebook's side, worth retrying.
     FacebookUnavailable,
     Unreachable,
@@ -101,6 +104,9 @@ pub fn classify(error: &GraphError) -> Problem {
         (100, Some(2018001)) => Problem::NoSuchPerson,
         (10, Some(2018278)) => Problem::OutsideWindow,
         (10, _) if message.contains("outside of allowed window") => Problem::OutsideWindow,
+        (10, _) if message.contains("thread") && message.contains("control") => {
+            Problem::ThreadHeldElsewhere
+        }
         (10 | 230 | 200..=299, _) => Problem::MissingPermission(permission()),
         (4 | 17 | 32 | 613 | 80001 | 80006, _) => Problem::RateLimited,
         (551, _) => Problem::PersonUnavailable,
@@ -129,6 +135,7 @@ impl Problem {
             Self::RateLimited => "facebook_rate_limited",
             Self::PersonUnavailable => "facebook_person_unavailable",
             Self::NoSuchPerson => "facebook_person_unknown",
+            Self::ThreadHeldElsewhere => "facebook_thread_held_elsewhere",
             Self::FacebookUnavailable => "facebook_unavailable",
             Self::Unreachable => "facebook_unreachable",
             Self::UnexpectedAnswer => "facebook_unexpected_answer",
@@ -199,6 +206,9 @@ pub fn explain(error: &GraphError) -> String {
             "This person isn't available right now on Messenger, so the message was not delivered."
                 .into()
         }
+        Problem::ThreadHeldElsewhere => "Another app (such as a bot) is handling this \
+             conversation on Messenger. Take the conversation over first, then send again."
+            .into(),
         Problem::NoSuchPerson => "Messenger does not know this person for this page, so the \
              message was not delivered."
             .into(),

@@ -165,6 +165,7 @@ fn codes_are_distinct_per_problem() {
         Problem::RateLimited,
         Problem::PersonUnavailable,
         Problem::NoSuchPerson,
+        Problem::ThreadHeldElsewhere,
         Problem::OutsideWindow,
         Problem::Unreachable,
         Problem::LoginNoLongerAccepted(TokenEnd::Expired),
@@ -281,4 +282,25 @@ fn a_missing_messaging_permission_asks_to_reconnect_and_other_errors_keep_their_
     );
     let other = api(999, None, "Something new");
     assert_eq!(explain_send(&other), explain(&other));
+}
+
+#[test]
+fn a_thread_held_by_another_app_says_to_take_it_over() {
+    let error = api(
+        10,
+        None,
+        "(#10) This thread is controlled by app 555; only the thread owner can send messages. \
+         Take thread control first.",
+    );
+    check(
+        error.clone(),
+        Problem::ThreadHeldElsewhere,
+        "Take the conversation over",
+    );
+    assert!(matches!(send_failure(&error), SendFailure::Refused { .. }));
+    // A plain permission error with code 10 stays one.
+    assert_eq!(
+        classify(&api(10, None, "(#10) Requires pages_messaging permission")),
+        Problem::MissingPermission(Some("pages_messaging"))
+    );
 }
