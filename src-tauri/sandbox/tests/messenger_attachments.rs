@@ -218,3 +218,57 @@ async fn the_profile_api_returns_the_requested_fields_for_the_pages_token() {
         (400, Some(33))
     );
 }
+
+#[tokio::test]
+async fn the_customer_side_works_over_the_http_control_api_too() {
+    let env = setup(ALL_FIELDS).await;
+    let base = format!("_sandbox/facebook/pages/{SUPPORT}");
+    let post = |path: String, body: serde_json::Value| {
+        let request = env.fb.http.post(env.fb.url(&path)).json(&body);
+        async move { fb::read(request.send().await.unwrap()).await }
+    };
+    let (status, body) = post(
+        format!("{base}/customers"),
+        json!({ "first_name": "Li", "last_name": "Wei" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let psid = body["result"]["psid"].as_str().unwrap().to_owned();
+    let message = json!({ "text": "my file", "attachments": [
+        { "type": "file", "bytes_base64": "JVBERi0xLjQ=", "file_name": "a.pdf",
+          "mime_type": "application/pdf" } ] });
+    let (status, body) = post(format!("{base}/customers/{psid}/messages"), message).await;
+    assert_eq!(status, 200, "{body}");
+    let url = body["result"]["message"]["attachments"][0]["payload"]["url"]
+        .as_str()
+        .unwrap();
+    let pdf = env
+        .fb
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&pdf[..], b"%PDF-1.4");
+
+    let reply = json!({ "recipient": { "id": psid }, "message": { "text": "got it" } });
+    let (status, _) = env.post_json(&format!("{SUPPORT}/messages"), reply).await;
+    assert_eq!(status, 200);
+    let sent = env
+        .fb
+        .get(&env.fb.url(&format!("{base}/sent-messages")))
+        .await;
+    let (_, body) = fb::read(sent).await;
+    assert_eq!(body["result"][0]["text"], "got it");
+    assert_eq!(body["result"][0]["recipient_id"], psid.as_str());
+
+    let (status, body) = post(
+        format!("{base}/customers/1/messages"),
+        json!({ "text": "x" }),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+}
