@@ -9,7 +9,8 @@ use switchboard_ipc::{
     RoleView, RoutingExplanation, SendFile, WorkspaceSettings,
 };
 use switchboard_ipc::{
-    ConnectPages, FacebookLogin, FacebookSettings, FacebookSettingsUpdate, PageConnection,
+    ConnectPages, FacebookLogin, FacebookSettings, FacebookSettingsUpdate, MessengerWebhook,
+    PageConnection,
 };
 use switchboard_runtime::Runtime;
 
@@ -291,4 +292,19 @@ pub async fn connect_facebook_pages(
     request: ConnectPages,
 ) -> Result<Vec<PageConnection>, IpcError> {
     state.runtime()?.connect_facebook_pages(request).await
+}
+
+#[tauri::command]
+pub async fn messenger_webhook(state: State<'_>) -> Result<MessengerWebhook, IpcError> {
+    state.runtime()?.messenger_webhook().await
+}
+
+#[tauri::command]
+pub async fn take_thread(state: State<'_>, chat_id: String) -> Result<(), IpcError> {
+    state.runtime()?.take_thread(&chat_id).await
+}
+
+#[tauri::command]
+pub async fn pass_thread_back(state: State<'_>, chat_id: String) -> Result<(), IpcError> {
+    state.runtime()?.pass_thread_back(&chat_id).await
 }

@@ -45,3 +45,22 @@ pub fn facebook_endpoints() -> switchboard_runtime::FacebookEndpoints {
         _ => switchboard_runtime::FacebookEndpoints::default(),
     }
 }
+
+/// Where the Messenger webhook endpoint listens: `SWITCHBOARD_MESSENGER_LISTEN`
+/// (`off` for none), by default 127.0.0.1:8787 — put a tunnel in front of it.
+pub fn messenger_listen() -> Option<std::net::SocketAddr> {
+    match std::env::var("SWITCHBOARD_MESSENGER_LISTEN") {
+        Ok(value) if value.trim() == "off" => None,
+        Ok(value) => match value.trim().parse() {
+            Ok(address) => Some(address),
+            Err(_) => {
+                tracing::warn!(%value, "SWITCHBOARD_MESSENGER_LISTEN is not ADDRESS:PORT; using the default");
+                Some(DEFAULT_MESSENGER_LISTEN)
+            }
+        },
+        Err(_) => Some(DEFAULT_MESSENGER_LISTEN),
+    }
+}
+
+const DEFAULT_MESSENGER_LISTEN: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8787);

@@ -63,6 +63,9 @@ fn main() {
             commands::start_facebook_login,
             commands::cancel_facebook_login,
             commands::connect_facebook_pages,
+            commands::messenger_webhook,
+            commands::take_thread,
+            commands::pass_thread_back,
         ])
         .setup(|app| {
             let data_dir = config::data_dir(app.handle())?;
@@ -74,6 +77,7 @@ fn main() {
                     seed_telegram,
                     telegram_api_base: config::telegram_api_base(),
                     facebook: config::facebook_endpoints(),
+                    messenger_listen: config::messenger_listen(),
                 },
                 Arc::new(Keychain),
                 Arc::new(SystemClock),

@@ -68,6 +68,7 @@ async fn start_runtime(sandbox: &Sandbox, dir: &tempfile::TempDir) -> Arc<Runtim
             }),
             telegram_api_base: sandbox.base_url(),
             facebook: Default::default(),
+            messenger_listen: None,
         },
         Arc::new(MemorySecrets::default()),
         Arc::new(SystemClock),

@@ -257,10 +257,7 @@ impl Runtime {
                 }));
             }
             (Provider::Messenger, _) => {
-                health.send_replace(ChannelHealth::problem(
-                    ChannelProblem::Other,
-                    "This page is connected, but receiving its Messenger conversations needs the webhook relay, which this version does not have yet.",
-                ));
+                self.start_page(channel.clone(), &health, outbox.clone(), cancel.clone());
             }
         }
         self.watch_health(health_rx.clone(), cancel.clone());

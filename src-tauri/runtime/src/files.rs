@@ -18,6 +18,7 @@ impl Runtime {
     /// message, so it survives restarts and network errors until sent.
     pub async fn send_file(&self, request: SendFile) -> Result<MessageView, IpcError> {
         let chat_id = validate_id("chat", &request.chat_id)?;
+        self.refuse_outside_window(chat_id).await?;
         let kind = match request.kind {
             switchboard_ipc::AttachmentKind::Photo => AttachmentKind::Photo,
             switchboard_ipc::AttachmentKind::Document => AttachmentKind::Document,

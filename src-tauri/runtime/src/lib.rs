@@ -9,6 +9,7 @@ mod errors;
 mod facebook;
 mod files;
 mod instance_lock;
+mod messenger;
 mod operations;
 mod router;
 
@@ -53,6 +54,9 @@ pub struct RuntimeConfig {
     pub telegram_api_base: String,
     /// Facebook Login and the Graph API (the real ones, or the sandbox).
     pub facebook: FacebookEndpoints,
+    /// Where the Messenger webhook endpoint listens (standalone mode; behind
+    /// a tunnel); `None` runs none.
+    pub messenger_listen: Option<std::net::SocketAddr>,
 }
 
 /// The real Bot API.
@@ -82,6 +86,12 @@ pub struct Runtime {
     telegram_api_base: String,
     facebook: FacebookEndpoints,
     facebook_logins: facebook::FacebookLogins,
+    messenger: messenger::MessengerReceiver,
+    messenger_listen: Option<std::net::SocketAddr>,
+    /// Wakes the inbox processor (the receiver stored events).
+    inbox: Arc<Notify>,
+    /// Wakes the pages' file downloads (the processor stored a file to fetch).
+    messenger_files: Arc<Notify>,
     cancel: CancellationToken,
 }
 
@@ -132,6 +142,10 @@ impl Runtime {
             telegram_api_base: config.telegram_api_base.clone(),
             facebook: config.facebook.clone(),
             facebook_logins: facebook::FacebookLogins::default(),
+            messenger: messenger::MessengerReceiver::default(),
+            messenger_listen: config.messenger_listen,
+            inbox: Arc::new(Notify::new()),
+            messenger_files: Arc::new(Notify::new()),
             cancel,
         });
         let connected = match &config.seed_telegram {
@@ -141,6 +155,7 @@ impl Runtime {
                 .map(drop),
             None => Ok(()),
         };
+        runtime.start_messenger().await?;
         if let Err(err) = connected.and(runtime.start_channels().await) {
             // Do not leave the router's tasks running for a runtime nobody holds.
             runtime.cancel.cancel();
@@ -180,13 +195,14 @@ impl Runtime {
         Ok(ChatDetail {
             chat: convert::chat_summary(&chat),
             messages: messages.iter().map(convert::message_view).collect(),
-            window: None,
+            window: messenger::reply_window(self, &chat).await?,
         })
     }
 
     /// Puts the reply in the outbox and wakes the channel's sender.
     pub async fn send_reply(&self, chat_id: &str, text: &str) -> Result<MessageView, IpcError> {
         let chat_id = errors::validate_id("chat", chat_id)?;
+        self.refuse_outside_window(chat_id).await?;
         let message = self
             .store
             .queue_reply(chat_id, text, self.clock.now())
@@ -211,6 +227,23 @@ impl Runtime {
             )
             .await?;
         let _ = self.changes.send(vec![chat_id.to_owned()]);
+        Ok(())
+    }
+
+    /// Messenger: a reply the window does not allow is refused before it is
+    /// queued, with the composer's words.
+    pub(crate) async fn refuse_outside_window(&self, chat_id: &str) -> Result<(), IpcError> {
+        let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
+        if let Some(window) = messenger::reply_window(self, &chat).await?
+            && window.state == switchboard_ipc::ReplyWindowState::Closed
+        {
+            return Err(IpcError::new(
+                switchboard_ipc::ErrorCode::Conflict,
+                window
+                    .reason
+                    .unwrap_or_else(|| "Messenger does not allow a reply now.".into()),
+            ));
+        }
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use crate::convert;
 use crate::errors::{to_ipc, validate_id};
 
 impl Runtime {
-    fn me(&self) -> String {
+    pub(crate) fn me(&self) -> String {
         self.store.local_user().id.clone()
     }
 
@@ -273,7 +273,7 @@ impl Runtime {
         self.router.reload().await
     }
 
-    async fn my_active_chat(&self, chat_id: &str) -> Result<String, IpcError> {
+    pub(crate) async fn my_active_chat(&self, chat_id: &str) -> Result<String, IpcError> {
         let chat_id = validate_id("chat", chat_id)?;
         let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
         if chat.state != ChatState::Active

@@ -38,6 +38,7 @@ async fn setup() -> Setup {
             seed_telegram: None,
             telegram_api_base: sandbox.base_url(),
             facebook: Default::default(),
+            messenger_listen: None,
         },
         Arc::new(MemorySecrets::default()),
         Arc::new(SystemClock),

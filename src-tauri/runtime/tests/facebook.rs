@@ -40,6 +40,7 @@ async fn setup() -> Setup {
                 graph_base: base.clone(),
                 www_base: base,
             },
+            messenger_listen: None,
         },
         Arc::new(secrets.clone()),
         Arc::new(SystemClock),

@@ -39,6 +39,7 @@ impl Desk {
                 }),
                 telegram_api_base: sandbox.base_url(),
                 facebook: Default::default(),
+                messenger_listen: None,
             },
             Arc::new(MemorySecrets::default()),
             Arc::new(SystemClock),

@@ -35,6 +35,7 @@ async fn start(
             }),
             telegram_api_base: sandbox.base_url(),
             facebook: Default::default(),
+            messenger_listen: None,
         },
         Arc::new(MemorySecrets::default()),
         Arc::new(SystemClock),

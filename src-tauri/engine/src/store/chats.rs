@@ -138,12 +138,14 @@ impl Store {
         Ok(changed)
     }
 
-    /// The local operator's panel: their active chats and the chats offered
-    /// to them, newest activity first.
+    /// The local operator's panel: their active chats, the chats offered to
+    /// them and the Messenger chats a bot is handling (anyone may take one
+    /// over), newest activity first.
     pub async fn list_chats(&self) -> Result<Vec<Chat>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{CHAT_SUMMARY} WHERE (c.state = 'active' AND c.operator_id = ?1)
                 OR EXISTS (SELECT 1 FROM chat_offers o WHERE o.chat_id = c.id AND o.user_id = ?1)
+                OR c.state = 'bot'
              ORDER BY c.last_activity_at DESC, c.rowid DESC LIMIT 500"
         )))
         .bind(&self.local_user.id)

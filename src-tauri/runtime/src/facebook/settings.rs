@@ -89,6 +89,10 @@ impl Runtime {
             .set_setting_text(REDIRECT_URI, redirect)
             .await
             .map_err(to_ipc)?;
+        if secret.is_some() {
+            // Webhooks are signed with the app secret: listen with the new one.
+            self.restart_messenger_receiver().await;
+        }
         self.facebook_settings().await
     }
 
