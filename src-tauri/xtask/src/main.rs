@@ -7,7 +7,7 @@
 //! - `cargo xtask test`: install prerequisites, then formatting, clippy,
 //!   TypeScript type-check and unit tests, Rust tests (with a throwaway
 //!   Postgres) and end-to-end tests in the real app under Xvfb.
-//! - `cargo xtask bench [routing|telegram]`: benchmarks, printed as tables with ratios
+//! - `cargo xtask bench [routing|telegram|relay]`: benchmarks, printed as tables with ratios
 //!   against a baseline measured in the same run.
 //! - `cargo xtask codegen`: regenerate ui/src/generated/ipc.ts.
 //!
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--no-simulation] | test | bench [routing|telegram] | codegen>"
+                "usage: cargo xtask <run [--no-simulation] | test | bench [routing|telegram|relay] | codegen>"
             );
             return ExitCode::from(2);
         }
@@ -72,6 +72,7 @@ fn bench(args: &[String]) -> Result {
             &["routing_core", "routing_persisted"],
         ),
         ("telegram", "switchboard-runtime", &["telegram"]),
+        ("relay", "switchboard-relay", &["relay"]),
     ];
     let wanted = args.first().map(String::as_str);
     let chosen: Vec<_> = SUITES
@@ -86,11 +87,17 @@ fn bench(args: &[String]) -> Result {
             names.join(", ")
         ));
     }
+    // Anything after the suite name goes to the bench binaries
+    // (e.g. `cargo xtask bench relay --database-url postgres://…`).
+    let passed = args.get(1..).unwrap_or_default();
     for (_, package, benches) in chosen {
         let mut cmd = process::cargo();
         cmd.args(["bench", "-p", package]);
         for bench in *benches {
             cmd.args(["--bench", bench]);
+        }
+        if !passed.is_empty() {
+            cmd.arg("--").args(passed);
         }
         process::run(&mut cmd)?;
     }
