@@ -21,8 +21,9 @@ pub const GRAPH_VERSION: &str = "v25.0";
 pub const LOGIN_SCOPES: &str =
     "pages_show_list,pages_messaging,pages_manage_metadata,pages_read_engagement";
 /// The page webhook fields the connector handles.
-pub const SUBSCRIBED_FIELDS: &str =
-    "messages,messaging_postbacks,message_echoes,messaging_handovers,standby";
+/// Page Login's list, plus deliveries and reads: outbound messages show
+/// whether the customer got and read them.
+pub const SUBSCRIBED_FIELDS: &str = "messages,messaging_postbacks,message_echoes,messaging_handovers,standby,message_deliveries,message_reads";
 pub const DEFAULT_GRAPH_BASE: &str = "https://graph.facebook.com/";
 pub const DEFAULT_WWW_BASE: &str = "https://www.facebook.com/";
 /// Page pictures are thumbnails for the picker; anything bigger is not one.

@@ -31,6 +31,8 @@ pub struct Echo {
 
 impl Store {
     /// Marks the chat's outbound messages up to `watermark` delivered or read.
+    /// A message still `pending` here was sent: the receipt can overtake our
+    /// own bookkeeping of Meta's answer.
     /// Returns the chat if anything changed.
     pub async fn record_receipt(
         &self,
@@ -58,13 +60,13 @@ impl Store {
         // A read implies delivery, as Messenger's own UI shows it.
         let sql = if receipt == Receipt::Read {
             "UPDATE messages SET read_at = ?1, delivered_at = COALESCE(delivered_at, ?1)
-             WHERE chat_id = ?2 AND kind = 'outbound' AND delivery = 'sent'
+             WHERE chat_id = ?2 AND kind = 'outbound' AND delivery <> 'failed'
                AND read_at IS NULL AND created_at <= ?1"
                 .to_owned()
         } else {
             format!(
                 "UPDATE messages SET {column} = ?1
-                 WHERE chat_id = ?2 AND kind = 'outbound' AND delivery = 'sent'
+                 WHERE chat_id = ?2 AND kind = 'outbound' AND delivery <> 'failed'
                    AND {column} IS NULL AND created_at <= ?1"
             )
         };

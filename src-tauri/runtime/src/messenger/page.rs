@@ -142,7 +142,12 @@ impl Page {
             .last_customer_message_at(&item.chat_id)
             .await
             .map_err(|_| IDLE_RECHECK)?;
-        let policy = send_policy(self.clock.now(), last, self.channel.human_agent, true);
+        // The admin may switch Human Agent on or off while the page runs.
+        let human_agent = match self.store.channel(&self.channel.id).await {
+            Ok(channel) => channel.human_agent,
+            Err(_) => self.channel.human_agent,
+        };
+        let policy = send_policy(self.clock.now(), last, human_agent, true);
         let result = match &item.attachment {
             Some(file) => self.send_file(item, file, &policy).await,
             None => self

@@ -1,0 +1,306 @@
+//! Messenger conversations through the application API, against the
+//! sandbox's Messenger: webhooks into the desktop's endpoint, routing, replies
+//! under the 24-hour window, receipts, a bot holding the thread, and a page
+//! token that stops working.
+
+#[path = "../../messenger/tests/dialog/mod.rs"]
+mod dialog;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dialog::{APP_ID, APP_SECRET, Fb, Person, SUPPORT};
+use switchboard_engine::clock::ManualClock;
+use switchboard_engine::secrets::MemorySecrets;
+use switchboard_ipc::{
+    ChannelChanges, ChatState, ConnectPages, DeliveryState, ErrorCode, FacebookLogin,
+    FacebookSettingsUpdate, MessageKind, ReplyWindowState,
+};
+use switchboard_runtime::{FacebookEndpoints, Runtime, RuntimeConfig};
+use switchboard_sandbox::MessengerCustomer;
+
+const HOUR: i64 = 60 * 60 * 1000;
+
+struct Setup {
+    fb: Fb,
+    clock: ManualClock,
+    runtime: Arc<Runtime>,
+    _dir: tempfile::TempDir,
+}
+
+/// A workspace with the Acme Support page connected, switched on, and the
+/// sandbox's webhooks pointed at the desktop's endpoint.
+async fn setup() -> Setup {
+    let fb = dialog::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    // Two seconds behind: the sandbox's watermarks count whole seconds, and a
+    // reply must be older than the watermark that confirms it.
+    let clock = ManualClock::at(now - 2_000);
+    let base = fb.sandbox.base_url();
+    let runtime = Runtime::start(
+        RuntimeConfig {
+            data_dir: dir.path().to_owned(),
+            seed_telegram: None,
+            telegram_api_base: base.clone(),
+            facebook: FacebookEndpoints {
+                graph_base: base.clone(),
+                www_base: base,
+            },
+            messenger_listen: Some("127.0.0.1:0".parse().unwrap()),
+        },
+        Arc::new(MemorySecrets::default()),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    runtime
+        .update_facebook_settings(FacebookSettingsUpdate {
+            app_id: APP_ID.into(),
+            app_secret: Some(APP_SECRET.into()),
+            redirect_uri: None,
+        })
+        .await
+        .unwrap();
+    let start = runtime.begin_facebook_login().await.unwrap();
+    let person = Person {
+        pages: Some(&[SUPPORT]),
+        ..Person::admin_allowing_all()
+    };
+    let redirect = fb
+        .log_in_at(
+            &start.url,
+            |url| runtime.is_facebook_redirect(&start.login_id, url),
+            &person,
+        )
+        .await;
+    let FacebookLogin::Pages(picker) = runtime
+        .finish_facebook_login(&start.login_id, &redirect)
+        .await
+        .unwrap()
+    else {
+        panic!("cancelled");
+    };
+    let connected = runtime
+        .connect_facebook_pages(ConnectPages {
+            login_id: picker.login_id,
+            page_ids: vec![SUPPORT.into()],
+        })
+        .await
+        .unwrap();
+    let channel = connected[0].channel.clone().unwrap();
+    runtime
+        .update_channel(
+            &channel.id,
+            ChannelChanges {
+                active: Some(true),
+                ..ChannelChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    let webhook = runtime.messenger_webhook().await.unwrap();
+    assert!(webhook.listening, "{:?}", webhook.problem);
+    fb.sandbox
+        .facebook()
+        .set_webhook(APP_ID, &webhook.callback_url, &webhook.verify_token)
+        .await
+        .expect("the sandbox verifies our endpoint");
+    Setup {
+        fb,
+        clock,
+        runtime,
+        _dir: dir,
+    }
+}
+
+fn customer(s: &Setup, first_name: &str) -> String {
+    s.fb.sandbox
+        .facebook()
+        .add_customer(
+            SUPPORT,
+            MessengerCustomer {
+                psid: None,
+                first_name: first_name.into(),
+                last_name: "Doe".into(),
+            },
+        )
+        .unwrap()
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tick.tick().await;
+    }
+}
+
+#[tokio::test]
+async fn a_customer_message_is_routed_answered_and_its_receipts_shown() {
+    let s = setup().await;
+    let psid = customer(&s, "Maria");
+    s.fb.sandbox
+        .facebook()
+        .customer_writes(SUPPORT, &psid, "Hola, ¿dónde está mi pedido?")
+        .unwrap();
+    let runtime = &s.runtime;
+    eventually("the chat is offered", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = runtime.list_chats().await.unwrap().remove(0);
+    assert_eq!(chat.contact_name, "Maria Doe", "from the profile API");
+    runtime.accept_chat(&chat.id).await.unwrap();
+    let detail = runtime.read_chat(&chat.id).await.unwrap();
+    assert_eq!(detail.messages[0].text, "Hola, ¿dónde está mi pedido?");
+    let window = detail.window.unwrap();
+    assert_eq!(window.state, ReplyWindowState::Open);
+
+    runtime
+        .send_reply(&chat.id, "Está en camino.")
+        .await
+        .unwrap();
+    let sent = || s.fb.sandbox.facebook().sent_messenger_messages(SUPPORT);
+    eventually("the reply reaches Messenger", || async {
+        !sent().is_empty()
+    })
+    .await;
+    assert_eq!(sent()[0].text.as_deref(), Some("Está en camino."));
+    assert_eq!(sent()[0].messaging_type, "RESPONSE");
+
+    s.fb.sandbox
+        .facebook()
+        .customer_receives(SUPPORT, &psid)
+        .unwrap();
+    s.fb.sandbox
+        .facebook()
+        .customer_reads(SUPPORT, &psid)
+        .unwrap();
+    eventually("delivered and read", || async {
+        let detail = runtime.read_chat(&chat.id).await.unwrap();
+        detail.messages.iter().any(|m| {
+            m.kind == MessageKind::Outbound
+                && m.delivery == Some(DeliveryState::Sent)
+                && m.read_at.is_some()
+        })
+    })
+    .await;
+    let outbound = runtime
+        .read_chat(&chat.id)
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Outbound)
+        .count();
+    assert_eq!(outbound, 1, "our own echo is not shown twice");
+}
+
+#[tokio::test]
+async fn after_24_hours_replies_are_refused_unless_human_agent_is_on() {
+    let s = setup().await;
+    let psid = customer(&s, "Ken");
+    s.fb.sandbox
+        .facebook()
+        .customer_writes(SUPPORT, &psid, "Any news?")
+        .unwrap();
+    let runtime = &s.runtime;
+    eventually("the chat is offered", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = runtime.list_chats().await.unwrap().remove(0);
+    runtime.accept_chat(&chat.id).await.unwrap();
+
+    s.clock.advance(25 * HOUR);
+    s.fb.sandbox
+        .facebook()
+        .advance_clock(Duration::from_secs(25 * 3600));
+    let window = runtime.read_chat(&chat.id).await.unwrap().window.unwrap();
+    assert_eq!(window.state, ReplyWindowState::Closed);
+    assert!(
+        window.reason.as_deref().unwrap().contains("24 hours"),
+        "{window:?}"
+    );
+    let refused = runtime
+        .send_reply(&chat.id, "Sorry for the wait")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Conflict);
+
+    let channel = runtime.list_channels().await.unwrap().remove(0);
+    runtime
+        .update_channel(
+            &channel.id,
+            ChannelChanges {
+                human_agent: Some(true),
+                ..ChannelChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.fb.sandbox.facebook().approve_human_agent(APP_ID, true);
+    let window = runtime.read_chat(&chat.id).await.unwrap().window.unwrap();
+    assert_eq!(window.state, ReplyWindowState::HumanAgent);
+    runtime
+        .send_reply(&chat.id, "Sorry for the wait")
+        .await
+        .unwrap();
+    let sent = || s.fb.sandbox.facebook().sent_messenger_messages(SUPPORT);
+    eventually("the tagged reply reaches Messenger", || async {
+        !sent().is_empty()
+    })
+    .await;
+    assert_eq!(
+        (sent()[0].messaging_type.as_str(), sent()[0].tag.as_deref()),
+        ("MESSAGE_TAG", Some("HUMAN_AGENT"))
+    );
+}
+
+#[tokio::test]
+async fn a_bot_chat_has_no_operator_until_the_bot_passes_the_thread() {
+    let s = setup().await;
+    let psid = customer(&s, "Lena");
+    let fb = s.fb.sandbox.facebook();
+    fb.bot_holds_thread(SUPPORT, &psid, "555000111").unwrap();
+    fb.customer_writes(SUPPORT, &psid, "I want to talk to the bot")
+        .unwrap();
+    let runtime = &s.runtime;
+    eventually("the bot chat is listed", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = runtime.list_chats().await.unwrap().remove(0);
+    assert_eq!(
+        (
+            chat.state,
+            chat.operator_name.as_deref(),
+            chat.offered_to_me
+        ),
+        (ChatState::Bot, None, false)
+    );
+
+    fb.bot_passes_thread(SUPPORT, &psid, APP_ID, Some("needs a human"))
+        .unwrap();
+    eventually("the chat enters routing and is offered", || async {
+        runtime
+            .list_chats()
+            .await
+            .unwrap()
+            .first()
+            .is_some_and(|c| c.offered_to_me)
+    })
+    .await;
+}
