@@ -51,7 +51,7 @@ pub struct Parsed {
 
 pub fn parse(body: &[u8], received_at: Millis) -> Result<Parsed, BodyError> {
     let body: Body<'_> =
-        serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| BodyError::Malformed(where_(&e)))?;
     if body.object != "page" {
         return Ok(Parsed {
             other_object: Some(body.object),
@@ -176,6 +176,18 @@ fn classify(raw: &str) -> (InboxEventKind, String) {
         }
     }
     (InboxEventKind::Unknown, hashed())
+}
+
+/// Where reading failed, without serde's message: that can quote the body
+/// ("invalid type: string \"…\""), and bodies hold customers' words.
+fn where_(error: &serde_json::Error) -> String {
+    let what = match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "not the webhook shape",
+        serde_json::error::Category::Eof => "cut short",
+    };
+    format!("{what} at line {}, column {}", error.line(), error.column())
 }
 
 /// A string or a number as text (Meta sends ids as strings, timestamps as
@@ -314,6 +326,9 @@ mod tests {
         assert_eq!(parsed.other_object.as_deref(), Some("instagram"));
         assert!(parsed.events.is_empty());
         assert!(parse(b"{not json", 0).is_err());
+        let quoted = parse(br#"{"object":"page","entry":"my secret words"}"#, 0).unwrap_err();
+        assert!(!quoted.to_string().contains("secret"), "{quoted}");
+        assert!(quoted.to_string().contains("column"), "{quoted}");
         assert!(parse(br#"{"entry":[]}"#, 0).is_err());
         assert!(
             parse(
