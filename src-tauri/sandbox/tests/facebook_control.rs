@@ -201,3 +201,15 @@ async fn the_binary_serves_the_demo_with_facebook_app() {
         "nothing else on stdout"
     );
 }
+
+#[tokio::test]
+async fn the_clock_moves_forward_or_back_and_refuses_ambiguous_requests() {
+    let fb = fb::start().await;
+    let before = fb.sandbox.facebook().now();
+    let (status, body) = control(&fb, "clock", json!({ "shift_secs": -90_000 })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = body["result"]["now"].as_i64().unwrap();
+    assert!((before - 90_000 - after).abs() <= 1, "{before} → {after}");
+    let (status, _) = control(&fb, "clock", json!({ "advance_secs": 1, "shift_secs": 1 })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -123,13 +123,30 @@ async fn clock(State(fb): State<FacebookControl>) -> Reply {
     ok(json!({ "now": fb.now() }))
 }
 
+/// `{"advance_secs": N}` moves the clock forward; `{"shift_secs": -N}` may move it back.
 #[derive(Deserialize)]
 struct Advance {
-    advance_secs: u64,
+    #[serde(default)]
+    advance_secs: Option<u64>,
+    #[serde(default)]
+    shift_secs: Option<i64>,
 }
 
 async fn advance_clock(State(fb): State<FacebookControl>, bytes: Bytes) -> Reply {
-    let Advance { advance_secs } = body(&bytes)?;
-    fb.advance_clock(Duration::from_secs(advance_secs));
+    match body(&bytes)? {
+        Advance {
+            advance_secs: Some(secs),
+            shift_secs: None,
+        } => fb.advance_clock(Duration::from_secs(secs)),
+        Advance {
+            advance_secs: None,
+            shift_secs: Some(secs),
+        } => fb.shift_clock(secs),
+        _ => {
+            return Err(super::ControlError::bad_request(
+                "give either advance_secs (forward) or shift_secs (forward or back)",
+            ));
+        }
+    }
     ok(json!({ "now": fb.now() }))
 }

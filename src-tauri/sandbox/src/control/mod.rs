@@ -57,7 +57,7 @@ pub(crate) fn routes() -> Router<AppState> {
 pub(crate) struct ControlError(StatusCode, String);
 
 impl ControlError {
-    fn bad_request(description: &str) -> ControlError {
+    pub(crate) fn bad_request(description: &str) -> ControlError {
         ControlError(StatusCode::BAD_REQUEST, description.to_owned())
     }
 }

@@ -250,6 +250,14 @@ impl FacebookControl {
         state.clock_offset_secs = state.clock_offset_secs.saturating_add(secs);
     }
 
+    /// Moves the clock by `secs`, back when negative: a test of "the customer
+    /// wrote 25 hours ago" shifts it back before the customer writes, so the
+    /// app (on the real clock) sees an old message.
+    pub fn shift_clock(&self, secs: i64) {
+        let mut state = self.lock();
+        state.clock_offset_secs = state.clock_offset_secs.saturating_add(secs);
+    }
+
     /// Unix seconds on the sandbox's Facebook clock.
     pub fn now(&self) -> i64 {
         self.lock().now()
