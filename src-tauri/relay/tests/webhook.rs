@@ -138,6 +138,40 @@ async fn an_oversized_body_is_refused_with_413_and_nothing_is_stored() {
     assert_eq!(stored(&store).await.len(), 1);
 }
 
+#[tokio::test]
+async fn an_oversized_chunked_body_without_a_length_is_refused_with_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_dir, store) = sqlite().await;
+    let relay = start(SqliteSink::new(store.clone())).await;
+    let addr = relay
+        .url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /webhooks/messenger HTTP/1.1\r\nhost: {addr}\r\ntransfer-encoding: chunked\r\nx-hub-signature-256: sha256={}\r\n\r\n",
+        "0".repeat(64)
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 256 * 1024];
+    // Up to 5 MiB; the server may answer and close before it is all sent.
+    for _ in 0..20 {
+        let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        if stream.write_all(&framed).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = vec![0u8; 64];
+    let n = stream.read(&mut answer).await.unwrap();
+    let status_line = String::from_utf8_lossy(&answer[..n]).into_owned();
+    assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
+    assert!(stored(&store).await.is_empty());
+}
+
 fn body_with(mid: &str, text: &str) -> String {
     body("messaging", &[&message(mid, text)])
 }
