@@ -73,7 +73,15 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
     }
   }, []);
 
-  const { accept: acceptChat, decline: declineChat, complete, transfer, setStatus: setMyStatus } = model;
+  const {
+    accept: acceptChat,
+    decline: declineChat,
+    complete,
+    transfer,
+    takeOver: takeThread,
+    passBack,
+    setStatus: setMyStatus,
+  } = model;
 
   const nameOf = useCallback((chatId: string) => customerName(chats?.find((c) => c.id === chatId)), [chats]);
 
@@ -96,6 +104,16 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
         t('notice.transferred', { name: customerName(chat), target: target.label }),
       ),
     [perform, transfer],
+  );
+
+  const takeOver = useCallback(
+    (chat: ChatSummary) => perform(() => takeThread(chat.id), t('notice.tookOver', { name: customerName(chat) })),
+    [perform, takeThread],
+  );
+
+  const passBackChat = useCallback(
+    (chat: ChatSummary) => perform(() => passBack(chat.id), t('notice.passedBack', { name: customerName(chat) })),
+    [perform, passBack],
   );
 
   const setStatus = useCallback(
@@ -159,6 +177,7 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
                   chats={chats}
                   offers={model.offers}
                   myChats={model.myChats}
+                  botChats={model.botChats}
                   selectedId={selectedId}
                   onSelect={model.select}
                   onAccept={accept}
@@ -182,6 +201,8 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
                   onDecline={decline}
                   onComplete={completeChat}
                   onTransfer={transferChat}
+                  onTakeOver={takeOver}
+                  onPassBack={passBackChat}
                 />
                 {showWhy && selectedId !== null && (
                   <WhyPanel

@@ -1,4 +1,4 @@
-import { language, t } from './i18n';
+import { language, t, type MessageKey } from './i18n';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -11,6 +11,23 @@ export function formatWaiting(at: number, now: number): string {
   if (elapsed < HOUR) return t('time.minutes', { count: Math.floor(elapsed / MINUTE) });
   if (elapsed < DAY) return t('time.hours', { count: Math.floor(elapsed / HOUR) });
   return t('time.days', { count: Math.floor(elapsed / DAY) });
+}
+
+const dayForms = new Intl.PluralRules(language);
+
+/** How long is left, as the reply window shows it: "less than a minute", "12 min", "23 h 12 min"
+ * (under two days), then whole days ("6 days"). Never more than there is. */
+export function formatTimeLeft(ms: number): string {
+  if (ms < MINUTE) return t('duration.lessThanMinute');
+  if (ms < HOUR) return t('duration.minutes', { m: Math.floor(ms / MINUTE) });
+  if (ms < 2 * DAY) {
+    return t('duration.hoursMinutes', { h: Math.floor(ms / HOUR), m: Math.floor((ms % HOUR) / MINUTE) });
+  }
+  const days = Math.floor(ms / DAY);
+  const form = dayForms.select(days);
+  const key: MessageKey =
+    form === 'one' || form === 'few' || form === 'many' ? `duration.days.${form}` : 'duration.days.other';
+  return t(key, { count: days });
 }
 
 const clock = new Intl.DateTimeFormat(language, { hour: '2-digit', minute: '2-digit' });

@@ -25,3 +25,12 @@ describe('i18n', () => {
     );
   });
 });
+
+describe('day forms', () => {
+  it('has the plural forms Intl.PluralRules picks for Russian', () => {
+    const ru = translator('ru');
+    const rules = new Intl.PluralRules('ru');
+    const form = (n: number) => ru(`duration.days.${rules.select(n)}` as 'duration.days.other', { count: n });
+    expect([1, 2, 5, 21].map(form)).toEqual(['1 день', '2 дня', '5 дней', '21 день']);
+  });
+});

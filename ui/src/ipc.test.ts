@@ -19,10 +19,13 @@ import {
   listChats,
   listOperators,
   listQueues,
+  messengerWebhook,
   myStatus,
+  passThreadBack,
   readChat,
   sendReply,
   setMyStatus,
+  takeThread,
   toIpcError,
   transferToOperator,
   transferToQueue,
@@ -147,6 +150,28 @@ describe('channel and file commands', () => {
         ['read_attachment', { attachmentId: 'a1' }],
         ['retry_message', { messageId: 'm1' }],
         ['retry_attachment', { attachmentId: 'a2' }],
+      ]);
+    } finally {
+      clearMocks();
+    }
+  });
+});
+
+describe('Messenger commands', () => {
+  it('use the shell command names and camelCase arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    try {
+      await messengerWebhook();
+      await takeThread('c1');
+      await passThreadBack('c2');
+      expect(calls).toEqual([
+        ['messenger_webhook', {}],
+        ['take_thread', { chatId: 'c1' }],
+        ['pass_thread_back', { chatId: 'c2' }],
       ]);
     } finally {
       clearMocks();

@@ -19,6 +19,7 @@ import {
   type FacebookSettingsUpdate,
   type IpcError,
   type MemberKind,
+  type MessengerWebhook,
   type MessageView,
   type MyStatus,
   type NewQueue,
@@ -121,7 +122,7 @@ export function addTelegramChannel(channel: NewTelegramChannel): Promise<Channel
   return call<ChannelView>('add_telegram_channel', { channel });
 }
 
-/** Changes a channel's name, active flag, queue or language (`null` = keep); answers with the channel. */
+/** Changes a channel's name, active flag, queue, language or HUMAN_AGENT tag (`null` = keep); answers with the channel. */
 export function updateChannel(channelId: string, changes: ChannelChanges): Promise<ChannelView> {
   return call<ChannelView>('update_channel', { channelId, changes });
 }
@@ -273,6 +274,24 @@ export function connectFacebookPages(request: ConnectPages): Promise<PageConnect
 /** The recorded routing decisions for a chat, with their reasons ("why did I get this chat"). */
 export function explainRouting(chatId: string): Promise<RoutingExplanation> {
   return call<RoutingExplanation>('explain_routing', { chatId });
+}
+
+/** Where Meta must send this workspace's Messenger webhooks, the verify token to paste next to it,
+ * and whether the local receiver runs (and if not, why). */
+export function messengerWebhook(): Promise<MessengerWebhook> {
+  return call<MessengerWebhook>('messenger_webhook');
+}
+
+/** Takes a Messenger conversation from the bot that holds it (state `bot`): the chat enters routing
+ * and is then offered like any other. */
+export function takeThread(chatId: string): Promise<null> {
+  return call<null>('take_thread', { chatId });
+}
+
+/** Gives my active Messenger chat back to the Page Inbox: the thread leaves Switchboard and the chat
+ * completes. */
+export function passThreadBack(chatId: string): Promise<null> {
+  return call<null>('pass_thread_back', { chatId });
 }
 
 /** Subscribes to the shell's batched change notifications. */

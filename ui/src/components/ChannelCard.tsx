@@ -62,7 +62,8 @@ function ReplaceToken({ busy, onSave }: { busy: boolean; onSave: (token: string)
 }
 
 /**
- * A channel's mini-card: the Active switch (applies at once), its queue and language (Apply /
+ * A channel's mini-card: the Active switch and, for Messenger, the Human Agent tag switch (both
+ * apply at once), its queue and language (Apply /
  * Cancel), and its health with the one action that can help: a new token, "Try again", or
  * nothing when it resumes by itself.
  */
@@ -70,7 +71,7 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
   const id = useId();
   const [queueId, setQueueId] = useState(channel.queue_id);
   const [language, setLanguage] = useState(channel.language);
-  const [busy, setBusy] = useState<'active' | 'apply' | 'token' | 'restart' | null>(null);
+  const [busy, setBusy] = useState<'active' | 'humanAgent' | 'apply' | 'token' | 'restart' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const mounted = useRef(true);
   const saved = useRef({ queueId: channel.queue_id, language: channel.language });
@@ -137,6 +138,11 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
   const toggleActive = () =>
     void run('active', () => updateChannel(channel.id, { name: null, active: !channel.active, queue_id: null, language: null, human_agent: null }));
 
+  const toggleHumanAgent = () =>
+    void run('humanAgent', () =>
+      updateChannel(channel.id, { name: null, active: null, queue_id: null, language: null, human_agent: !channel.human_agent }),
+    );
+
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Escape') return;
     event.preventDefault();
@@ -166,7 +172,7 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
             {t('channelCard.title', { name: channel.name })}
           </h3>
           {channel.external_id !== '' && (
-            <span className="muted mini-card__id">{t('channelCard.externalId', { id: channel.external_id })}</span>
+            <span className="muted mini-card__id">{t(channel.provider === 'messenger' ? 'channelCard.pageId' : 'channelCard.externalId', { id: channel.external_id })}</span>
           )}
         </div>
         <button
@@ -205,6 +211,28 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
           {t('channelCard.activeHint')}
         </span>
       </div>
+      {channel.provider === 'messenger' && (
+        <div className="channel-card__active">
+          <button
+            type="button"
+            role="switch"
+            aria-checked={channel.human_agent}
+            aria-describedby={`${id}-human-agent-hint`}
+            className={`toggle-switch${channel.human_agent ? ' toggle-switch--on' : ''}`}
+            data-testid="channel-human-agent-toggle"
+            disabled={busy !== null}
+            onClick={toggleHumanAgent}
+          >
+            <span className="toggle-switch__track" aria-hidden="true">
+              <span className="toggle-switch__thumb" />
+            </span>
+            <span className="toggle-switch__label">{t('channelCard.humanAgent')}</span>
+          </button>
+          <span className="field__hint" id={`${id}-human-agent-hint`} data-testid="channel-human-agent-hint">
+            {t('channelCard.humanAgentHint')}
+          </span>
+        </div>
+      )}
       <form className="mini-card__edit" noValidate onSubmit={apply}>
         <div className="mini-card__fields mini-card__fields--two">
           <label className="field">

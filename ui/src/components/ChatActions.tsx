@@ -1,6 +1,7 @@
 import { useCallback, useState } from 'react';
 import type { ChatSummary } from '../generated/ipc';
 import { t } from '../i18n';
+import { PassBackButton } from './PassBackButton';
 import { TransferMenu, type ChosenTarget } from './TransferMenu';
 
 interface ChatActionsProps {
@@ -11,6 +12,8 @@ interface ChatActionsProps {
   /** Resolve when the action is over (the parent reports failures). */
   onComplete: (chat: ChatSummary) => Promise<void>;
   onTransfer: (chat: ChatSummary, target: ChosenTarget) => Promise<void>;
+  /** Gives my Messenger chat back to the Page Inbox (after the operator confirms). */
+  onPassBack: (chat: ChatSummary) => Promise<void>;
 }
 
 /**
@@ -18,12 +21,21 @@ interface ChatActionsProps {
  * chat is not lost — it stays in history and a new customer message opens a new chat — and the
  * panel confirms with a notice and moves on to the next chat.
  */
-export function ChatActions({ chat, myOperatorId, whyOpen, onToggleWhy, onComplete, onTransfer }: ChatActionsProps) {
-  const [busy, setBusy] = useState<'complete' | 'transfer' | null>(null);
+export function ChatActions({
+  chat,
+  myOperatorId,
+  whyOpen,
+  onToggleWhy,
+  onComplete,
+  onTransfer,
+  onPassBack,
+}: ChatActionsProps) {
+  type Busy = 'complete' | 'transfer' | 'passBack';
+  const [busy, setBusy] = useState<Busy | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
   const mine = chat.state === 'active' && !chat.offered_to_me;
 
-  const run = async (which: 'complete' | 'transfer', action: () => Promise<void>) => {
+  const run = async (which: Busy, action: () => Promise<void>) => {
     if (busy !== null) return;
     setBusy(which);
     try {
@@ -73,6 +85,12 @@ export function ChatActions({ chat, myOperatorId, whyOpen, onToggleWhy, onComple
               />
             )}
           </div>
+          {chat.provider === 'messenger' && (
+            <PassBackButton
+              disabled={busy !== null && busy !== 'passBack'}
+              onConfirm={() => run('passBack', () => onPassBack(chat))}
+            />
+          )}
           <button
             type="button"
             className="primary-button primary-button--small"

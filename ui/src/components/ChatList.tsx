@@ -9,6 +9,8 @@ interface ChatListProps {
   chats: ChatSummary[] | null;
   offers: ChatSummary[];
   myChats: ChatSummary[];
+  /** Conversations a bot holds, shown read-only below the operator's chats. */
+  botChats: ChatSummary[];
   selectedId: string | null;
   onSelect: (chatId: string) => void;
   /** Resolve when the action is over (the parent reports failures). */
@@ -16,8 +18,9 @@ interface ChatListProps {
   onDecline: (chatId: string) => Promise<void>;
 }
 
-/** Offers waiting for Accept on top, then the operator's own chats. */
-export function ChatList({ chats, offers, myChats, selectedId, onSelect, onAccept, onDecline }: ChatListProps) {
+/** Offers waiting for Accept on top, then the operator's own chats, then what bots are handling
+ * (the operator's own work first; a bot's conversation needs nothing unless someone takes it). */
+export function ChatList({ chats, offers, myChats, botChats, selectedId, onSelect, onAccept, onDecline }: ChatListProps) {
   const now = useNow();
   return (
     <section className="chat-list" aria-label={t('list.title')}>
@@ -49,7 +52,7 @@ export function ChatList({ chats, offers, myChats, selectedId, onSelect, onAccep
       {chats === null ? (
         <p className="muted pad">{t('list.loading')}</p>
       ) : myChats.length === 0 ? (
-        <p className="muted pad">{offers.length > 0 ? t('list.noneOfMine') : t('list.empty')}</p>
+        <p className="muted pad">{offers.length > 0 || botChats.length > 0 ? t('list.noneOfMine') : t('list.empty')}</p>
       ) : (
         <ul className="chat-list__items" aria-labelledby="chat-list-title">
           {myChats.map((chat) => (
@@ -62,6 +65,26 @@ export function ChatList({ chats, offers, myChats, selectedId, onSelect, onAccep
             />
           ))}
         </ul>
+      )}
+      {botChats.length > 0 && (
+        <div className="chat-list__section chat-list__section--bots" role="group" aria-labelledby="bot-list-title">
+          <header className="pane-header pane-header--bots">
+            <h2 id="bot-list-title">{t('list.bots')}</h2>
+            <span className="pane-header__count">{botChats.length}</span>
+          </header>
+          <ul className="chat-list__items chat-list__items--bots" aria-label={t('list.botsLabel')}>
+            {botChats.map((chat) => (
+              <ChatListItem
+                key={chat.id}
+                chat={chat}
+                selected={chat.id === selectedId}
+                now={now}
+                onSelect={onSelect}
+                testId="bot-chat-item"
+              />
+            ))}
+          </ul>
+        </div>
       )}
     </section>
   );

@@ -17,9 +17,11 @@ interface ChatListItemProps {
   selected: boolean;
   now: number;
   onSelect: (chatId: string) => void;
+  /** `bot-chat-item` in the "Handled by a bot" section. */
+  testId?: 'chat-item' | 'bot-chat-item';
 }
 
-export const ChatListItem = memo(function ChatListItem({ chat, selected, now, onSelect }: ChatListItemProps) {
+export const ChatListItem = memo(function ChatListItem({ chat, selected, now, onSelect, testId = 'chat-item' }: ChatListItemProps) {
   const preview = previewLine(chat.last_message_text);
   const name = chat.contact_name.trim() || t('list.unknownCustomer');
   const unread = chat.unread_count;
@@ -28,7 +30,7 @@ export const ChatListItem = memo(function ChatListItem({ chat, selected, now, on
       <button
         type="button"
         className={`chat-item${selected ? ' chat-item--selected' : ''}${unread > 0 ? ' chat-item--unread' : ''}`}
-        data-testid="chat-item"
+        data-testid={testId}
         data-chat-id={chat.id}
         data-state={chat.state}
         aria-current={selected ? 'true' : undefined}

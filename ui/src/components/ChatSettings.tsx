@@ -6,6 +6,7 @@ import { Block, openableRow } from './Block';
 import { ChannelsBlock } from './ChannelsBlock';
 import { ErrorBanner } from './ErrorBanner';
 import { FacebookAppBlock, useFacebookSettings } from './FacebookAppBlock';
+import { MessengerWebhookInfo } from './MessengerWebhookInfo';
 import { QueueCard } from './QueueCard';
 import { QueueForm } from './QueueForm';
 import { RolesBlock } from './RolesBlock';
@@ -234,6 +235,7 @@ export function ChatSettings({ channels, channelsError, onChannelChanged }: Chat
             onSaved={facebook.saved}
             focusRequest={facebookFocus}
           />
+          <MessengerWebhookInfo />
         </WorkspaceSettingsBlock>
       </div>
     </div>

@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
-import type { SendFile } from '../generated/ipc';
+import type { ReplyWindow, SendFile } from '../generated/ipc';
 import { canSendAsPhoto, MAX_CAPTION_CHARS, MAX_FILE_BYTES, readAsBase64 } from '../files';
 import { formatSize } from '../format';
 import { errorMessage } from '../ipc';
 import { t } from '../i18n';
 import { ErrorBanner } from './ErrorBanner';
 import { FileChip } from './FileChip';
+import { ReplyWindowIndicator } from './ReplyWindowIndicator';
 
 /** A file to send, as the shell takes it minus the chat. */
 export type OutgoingFile = Omit<SendFile, 'chat_id'>;
@@ -19,7 +20,13 @@ interface ComposerProps {
   /** Sends a photo or a document with the draft as its caption; rejects like `onSend`. */
   onSendFile: (file: OutgoingFile) => Promise<void>;
   disabledReason?: string | null;
+  /** Messenger chats: whether a reply can go out now; `null` for channels without a window. */
+  replyWindow?: ReplyWindow | null;
+  /** Reloads the chat when the window's current state runs out. */
+  onWindowExpired?: () => void;
 }
+
+const noop = () => undefined;
 
 function PaperclipIcon() {
   return (
@@ -34,14 +41,24 @@ function PaperclipIcon() {
  * pasted image); the text then becomes its caption. On failure the text and the file stay and the
  * reason is shown; the parent clears the draft on success.
  */
-export function Composer({ chatId, draft, onDraftChange, onSend, onSendFile, disabledReason = null }: ComposerProps) {
+export function Composer({
+  chatId,
+  draft,
+  onDraftChange,
+  onSend,
+  onSendFile,
+  disabledReason = null,
+  replyWindow = null,
+  onWindowExpired = noop,
+}: ComposerProps) {
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [file, setFile] = useState<File | null>(null);
   const [asPhoto, setAsPhoto] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
-  const disabled = disabledReason !== null;
+  // A closed window says why in its indicator, before anything is typed.
+  const disabled = disabledReason !== null || replyWindow?.state === 'closed';
   const caption = draft.trim();
   const captionTooLong = file !== null && caption.length > MAX_CAPTION_CHARS;
   const canSend = !disabled && !sending && (file !== null ? !captionTooLong : caption !== '');
@@ -121,7 +138,10 @@ export function Composer({ chatId, draft, onDraftChange, onSend, onSendFile, dis
   return (
     <form className="composer" onSubmit={onSubmit}>
       {error !== null && <ErrorBanner message={error} onDismiss={() => setError(null)} />}
-      {disabled && <p className="composer__disabled">{disabledReason}</p>}
+      {replyWindow !== null && disabledReason === null && (
+        <ReplyWindowIndicator replyWindow={replyWindow} onExpired={onWindowExpired} />
+      )}
+      {disabledReason !== null && <p className="composer__disabled">{disabledReason}</p>}
       {file !== null && (
         <div className="composer__file">
           <FileChip

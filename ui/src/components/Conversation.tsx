@@ -1,6 +1,7 @@
 import type { ChatDetail, ChatSummary } from '../generated/ipc';
 import { t } from '../i18n';
 import { AcceptBar } from './AcceptBar';
+import { BotBar } from './BotBar';
 import { ChatActions } from './ChatActions';
 import { Composer, type OutgoingFile } from './Composer';
 import { ErrorBanner } from './ErrorBanner';
@@ -28,9 +29,12 @@ interface ConversationProps {
   onDecline: (chatId: string) => Promise<void>;
   onComplete: (chat: ChatSummary) => Promise<void>;
   onTransfer: (chat: ChatSummary, target: ChosenTarget) => Promise<void>;
+  onTakeOver: (chat: ChatSummary) => Promise<void>;
+  onPassBack: (chat: ChatSummary) => Promise<void>;
 }
 
-/** The open chat: who it is with, its actions, the messages and the reply box (or Accept). */
+/** The open chat: who it is with, its actions, the messages and the reply box (or Accept, or
+ * Take over while a bot holds it). */
 export function Conversation({
   selectedId,
   detail,
@@ -49,6 +53,8 @@ export function Conversation({
   onDecline,
   onComplete,
   onTransfer,
+  onTakeOver,
+  onPassBack,
 }: ConversationProps) {
   if (selectedId === null) {
     return (
@@ -81,6 +87,7 @@ export function Conversation({
             onToggleWhy={onToggleWhy}
             onComplete={onComplete}
             onTransfer={onTransfer}
+            onPassBack={onPassBack}
           />
         </header>
       )}
@@ -90,6 +97,8 @@ export function Conversation({
           <MessageList chatId={detail.chat.id} messages={detail.messages} onChanged={onRefresh} />
           {detail.chat.offered_to_me ? (
             <AcceptBar key={detail.chat.id} chatId={detail.chat.id} onAccept={onAccept} onDecline={onDecline} />
+          ) : detail.chat.state === 'bot' ? (
+            <BotBar key={detail.chat.id} chat={detail.chat} onTakeOver={onTakeOver} />
           ) : (
             <Composer
               key={detail.chat.id}
@@ -99,6 +108,8 @@ export function Conversation({
               onSend={(text) => onSend(detail.chat.id, text)}
               onSendFile={(file) => onSendFile(detail.chat.id, file)}
               disabledReason={detail.chat.state === 'completed' ? t('composer.completed') : null}
+              replyWindow={detail.window}
+              onWindowExpired={onRefresh}
             />
           )}
         </>

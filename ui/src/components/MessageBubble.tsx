@@ -5,7 +5,28 @@ import { errorMessage, retryMessage } from '../ipc';
 import { t } from '../i18n';
 import { Attachment } from './Attachment';
 
+/** Messenger's receipts: the customer's app got the message, or they opened it. */
+function Receipt({ message }: { message: MessageView }) {
+  const read = message.read_at !== null;
+  const at = message.read_at ?? message.delivered_at;
+  if (at === null) return null;
+  return (
+    <span
+      className={`delivery delivery--${read ? 'read' : 'delivered'}`}
+      data-testid="message-receipt"
+      data-receipt={read ? 'read' : 'delivered'}
+      title={t(read ? 'message.readAt' : 'message.deliveredAt', { time: formatFullDate(at) })}
+    >
+      {t(read ? 'message.read' : 'message.delivered')}
+    </span>
+  );
+}
+
 function DeliveryStatus({ message }: { message: MessageView }) {
+  // A receipt says more than "Sent" (and arrives only after it).
+  if (message.kind === 'outbound' && message.delivery !== 'failed' && (message.read_at ?? message.delivered_at) !== null) {
+    return <Receipt message={message} />;
+  }
   switch (message.delivery) {
     case null:
       return null;

@@ -25,7 +25,8 @@ interface RailProps {
 export function Rail({ chats, status, statusError, view, onNavigate, onSetStatus }: RailProps) {
   const [switching, setSwitching] = useState(false);
   const mine = chats?.filter((c) => !c.offered_to_me) ?? [];
-  const unread = chats?.reduce((sum, c) => sum + c.unread_count, 0) ?? 0;
+  // What a bot is answering is not waiting for this operator.
+  const unread = chats?.reduce((sum, c) => (c.state === 'bot' ? sum : sum + c.unread_count), 0) ?? 0;
   const active = status?.active_chats ?? mine.filter((c) => c.state === 'active').length;
   const waiting = status?.waiting_in_my_queues ?? 0;
   const current = status?.status ?? null;

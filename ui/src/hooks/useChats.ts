@@ -18,10 +18,12 @@ import {
   myStatus,
   onChannelsChanged,
   onChatsChanged,
+  passThreadBack,
   readChat,
   sendFile,
   sendReply,
   setMyStatus,
+  takeThread,
   transferToOperator,
   transferToQueue,
 } from '../ipc';
@@ -37,8 +39,10 @@ export interface ChatsModel {
   chats: ChatSummary[] | null;
   /** Chats offered to this operator, waiting for Accept. */
   offers: ChatSummary[];
-  /** The operator's own chats (everything that is not an offer), newest activity first. */
+  /** The operator's own chats (neither an offer nor a bot's), newest activity first. */
   myChats: ChatSummary[];
+  /** Messenger conversations a bot holds (no operator); every operator sees them. */
+  botChats: ChatSummary[];
   /** Why the chat list could not be loaded, in words for a person. */
   listError: string | null;
   selectedId: string | null;
@@ -69,6 +73,10 @@ export interface ChatsModel {
   complete: (chatId: string) => Promise<void>;
   /** Hands a chat to a queue or an operator; the next chat opens. */
   transfer: (chatId: string, target: TransferTarget) => Promise<void>;
+  /** Takes a bot's Messenger conversation: it enters routing and is offered like any other. */
+  takeOver: (chatId: string) => Promise<void>;
+  /** Gives my Messenger chat back to the Page Inbox; the chat completes and the next one opens. */
+  passBack: (chatId: string) => Promise<void>;
   /** Sets Active / Inactive and reflects what the shell answered. */
   setStatus: (status: OperatorStatus) => Promise<void>;
   /** Reloads the list, the operator's status, the open chat and the channels. */
@@ -85,6 +93,16 @@ export function isOffer(chat: ChatSummary): boolean {
   return chat.offered_to_me;
 }
 
+/** A conversation a bot holds: read-only here until an operator takes it over. */
+export function isBotChat(chat: ChatSummary): boolean {
+  return chat.state === 'bot' && !chat.offered_to_me;
+}
+
+/** The operator's own chats: neither offers nor a bot's. */
+function isMine(chat: ChatSummary): boolean {
+  return !isOffer(chat) && !isBotChat(chat);
+}
+
 function withMessage(detail: ChatDetail, message: MessageView): ChatDetail {
   if (detail.chat.id !== message.chat_id) return detail;
   if (detail.messages.some((m) => m.id === message.id)) return detail;
@@ -94,17 +112,17 @@ function withMessage(detail: ChatDetail, message: MessageView): ChatDetail {
 /**
  * Which chat to open when the open one left the list (completed, transferred, taken by someone
  * else): the one below it in the list the operator was looking at, else the one above, else any of
- * their chats, else the first offer.
+ * their chats, else the first offer (never a bot's conversation: nothing to do there).
  */
 export function nextSelection(previous: ChatSummary[], current: ChatSummary[], goneId: string): string | null {
-  const mine = current.filter((c) => !isOffer(c));
+  const mine = current.filter(isMine);
   const stillThere = new Set(mine.map((c) => c.id));
   const index = previous.findIndex((c) => c.id === goneId);
   if (index >= 0) {
     for (const c of previous.slice(index + 1)) if (stillThere.has(c.id)) return c.id;
     for (const c of previous.slice(0, index).reverse()) if (stillThere.has(c.id)) return c.id;
   }
-  return mine[0]?.id ?? current[0]?.id ?? null;
+  return mine[0]?.id ?? current.find(isOffer)?.id ?? null;
 }
 
 /** Unlistening is asynchronous in Tauri 2; a failure there must not surface as an unhandled rejection. */
@@ -348,6 +366,28 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     [refreshAfterAction],
   );
 
+  const takeOver = useCallback(
+    async (chatId: string) => {
+      try {
+        await takeThread(chatId);
+      } finally {
+        if (mounted.current) await refreshAfterAction();
+      }
+    },
+    [refreshAfterAction],
+  );
+
+  const passBack = useCallback(
+    async (chatId: string) => {
+      try {
+        await passThreadBack(chatId);
+      } finally {
+        if (mounted.current) await refreshAfterAction();
+      }
+    },
+    [refreshAfterAction],
+  );
+
   const setStatus = useCallback(
     async (next: OperatorStatus) => {
       try {
@@ -430,7 +470,8 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
   }, [channelPollMs, loadChannels]);
 
   const offers = useMemo(() => chats?.filter(isOffer) ?? [], [chats]);
-  const myChats = useMemo(() => chats?.filter((c) => !isOffer(c)) ?? [], [chats]);
+  const myChats = useMemo(() => chats?.filter(isMine) ?? [], [chats]);
+  const botChats = useMemo(() => chats?.filter(isBotChat) ?? [], [chats]);
 
   // Operators expect their newest chat to be open when nothing is selected yet; with no chats of
   // their own, the newest offer opens (read-only, with Accept).
@@ -444,6 +485,7 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     chats,
     offers,
     myChats,
+    botChats,
     listError,
     selectedId,
     detail,
@@ -462,6 +504,8 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
     decline,
     complete,
     transfer,
+    takeOver,
+    passBack,
     setStatus,
     reload,
   };

@@ -1,5 +1,6 @@
 // A fake Rust shell for component tests: the chat, routing, status, queue, role, settings, channel,
-// Facebook (app settings, login, page connection) and file commands and the chats-changed / channels-changed events. It keeps its own state, so a test sees what the real shell would answer next.
+// Facebook (app settings, login, page connection), Messenger (reply window, webhook, thread control)
+// and file commands and the chats-changed / channels-changed events. It keeps its own state, so a test sees what the real shell would answer next.
 
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -20,11 +21,13 @@ import {
   type FacebookSettingsUpdate,
   type MemberKind,
   type MessageView,
+  type MessengerWebhook,
   type MyStatus,
   type OperatorView,
   type PageChoice,
   type PageConnection,
   type QueueView,
+  type ReplyWindow,
   type RoleView,
   type RoutingEntry,
   type RoutingExplanation,
@@ -142,6 +145,21 @@ export function channel(overrides: Partial<ChannelView> & { id: string }): Chann
   };
 }
 
+/** A Messenger chat summary (a bot chat when `state: 'bot'`). */
+export function messengerChat(overrides: Partial<ChatSummary> & { id: string }): ChatSummary {
+  return chat({ provider: 'messenger', channel_name: 'Acme Page', ...overrides });
+}
+
+export function webhook(overrides: Partial<MessengerWebhook> = {}): MessengerWebhook {
+  return {
+    callback_url: 'http://127.0.0.1:8788/webhooks/messenger',
+    verify_token: 'vt-3f9a1c0d',
+    listening: true,
+    problem: null,
+    ...overrides,
+  };
+}
+
 export const DEFAULT_REDIRECT_URI = 'https://www.facebook.com/connect/login_success.html';
 
 export function page(overrides: Partial<PageChoice> & { id: string }): PageChoice {
@@ -190,6 +208,9 @@ export interface FakeShell {
   facebook: FakeFacebookApp;
   /** The pages the next Facebook Login answers with. */
   facebookPages: PageChoice[];
+  /** Messenger reply windows by chat id (read_chat answers `null` for the others). */
+  windows: Map<string, ReplyWindow>;
+  webhook: MessengerWebhook;
   /** Pages whose connection fails, with the sentence the shell gives. */
   facebookFailures: Map<string, string>;
   /** When true, `start_facebook_login` waits for `finishFacebookLogin` or `cancel_facebook_login`. */
@@ -218,6 +239,8 @@ export function fakeShell(init: {
   files?: AttachmentData[];
   facebook?: Partial<FakeFacebookApp>;
   facebookPages?: PageChoice[];
+  windows?: Record<string, ReplyWindow>;
+  webhook?: Partial<MessengerWebhook>;
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
   for (const m of init.messages ?? []) {
@@ -253,6 +276,8 @@ export function fakeShell(init: {
     files: new Map((init.files ?? []).map((f) => [f.id, f])),
     facebook: { app_id: '', app_secret: null, redirect_uri: '', ...init.facebook },
     facebookPages: init.facebookPages ?? [],
+    windows: new Map(Object.entries(init.windows ?? {})),
+    webhook: webhook(init.webhook),
     facebookFailures: new Map(),
     holdFacebookLogin: false,
     finishFacebookLogin: (outcome) => {
@@ -311,6 +336,13 @@ export function fakeShell(init: {
     const found = shell.channels.find((c) => c.id === channelId);
     if (!found) throw failure('not_found', 'This channel no longer exists.');
     return found;
+  };
+  /** Like the shell: nothing goes out through a closed Messenger window. */
+  const refuseClosedWindow = (chatId: string) => {
+    const replyWindow = shell.windows.get(chatId);
+    if (replyWindow?.state === 'closed') {
+      throw failure('conflict', replyWindow.reason ?? 'The 24-hour reply window has closed.');
+    }
   };
   const allMessages = () => [...shell.messages.values()].flat();
   /** Like the shell: a token is checked with getMe before anything is stored. */
@@ -374,12 +406,13 @@ export function fakeShell(init: {
           return structuredClone({
             chat: found,
             messages: shell.messages.get(found.id) ?? [],
-            window: null,
+            window: shell.windows.get(found.id) ?? null,
           } satisfies ChatDetail);
         }
         case 'send_reply': {
           const chatId = String(args['chatId']);
           if (!shell.chats.some((c) => c.id === chatId)) throw notFound(chatId);
+          refuseClosedWindow(chatId);
           const sent = message({
             id: `m${nextId++}`,
             chat_id: chatId,
@@ -575,6 +608,10 @@ export function fakeShell(init: {
             found.queue_id = target.id;
             found.queue_name = target.name;
           }
+          if (changes.human_agent !== null) {
+            if (found.provider !== 'messenger') throw failure('invalid_input', 'Only Messenger channels use the Human Agent tag.');
+            found.human_agent = changes.human_agent;
+          }
           if (changes.language !== null) {
             if (changes.language !== 'en' && changes.language !== 'ru') throw failure('invalid_input', 'Unknown language.');
             found.language = changes.language;
@@ -637,6 +674,7 @@ export function fakeShell(init: {
         case 'send_file': {
           const file = args['file'] as SendFile;
           if (!shell.chats.some((c) => c.id === file.chat_id)) throw notFound(file.chat_id);
+          refuseClosedWindow(file.chat_id);
           const id = `a${nextId++}`;
           const sent = message({
             id: `m${nextId++}`,
@@ -681,6 +719,25 @@ export function fakeShell(init: {
           if (!found) throw failure('not_found', 'This file no longer exists.');
           found.state = 'pending';
           found.failure_reason = null;
+          return null;
+        }
+        case 'messenger_webhook':
+          return structuredClone(shell.webhook);
+        case 'take_thread': {
+          const found = shell.chats.find((c) => c.id === args['chatId']);
+          if (!found) throw notFound(args['chatId']);
+          if (found.state !== 'bot') throw failure('conflict', 'No bot holds this conversation any more.');
+          // It enters routing; here it comes straight back as an offer to this desk.
+          found.state = 'offered';
+          found.offered_to_me = true;
+          systemLine(found.id, `${shell.me.name} took the conversation from the bot`);
+          return null;
+        }
+        case 'pass_thread_back': {
+          const found = myActiveChat(args['chatId']);
+          if (found.provider !== 'messenger') throw failure('invalid_input', 'Only Messenger conversations go to the Page Inbox.');
+          systemLine(found.id, 'Given back to the Page Inbox');
+          removeChat(found.id);
           return null;
         }
         case 'explain_routing': {
