@@ -7,55 +7,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { click, launchApp, newWorkspaceDir, startSandbox, typeInto, waitFor } from './lib/harness.mjs';
-
-const APP = { id: '4242424242', secret: 'e2eappsecret0123' };
-
-async function textOf(session, css) {
-  const [element] = await session.findAll(css);
-  return element ? element.text() : null;
-}
-
-/** Switches WebDriver to the Facebook Login window once it is open; returns the main window's handle. */
-async function toLoginWindow(session) {
-  const main = await session.cmd('GET', '/window');
-  const login = await waitFor('the Facebook Login window', async () => {
-    const handles = await session.cmd('GET', '/window/handles');
-    return handles.find((h) => h !== main);
-  });
-  await session.cmd('POST', '/window', { handle: login });
-  return main;
-}
-
-async function logInToFacebook(session) {
-  await typeInto(session, '[data-testid="fb-email"]', 'admin@example.com');
-  await typeInto(session, '[data-testid="fb-password"]', 'sandbox');
-  await click(session, '[data-testid="fb-login"]');
-}
-
-async function openAddFacebook(session) {
-  await click(session, '[data-testid="channels-add-button"]');
-  await click(session, '[data-testid="add-facebook"]');
-  await click(session, '[data-testid="facebook-login-button"]');
-}
-
-/** Page tokens Switchboard keeps in the keychain for these channels (via Secret Service). */
-function keychainTokens(channelIds) {
-  const out = execFileSync('secret-tool', ['search', '--all', 'service', 'switchboard'], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const tokens = [];
-  for (const item of out.split(/\n(?=\[)/)) {
-    if (channelIds.some((id) => item.includes(`/channel/${id}/token`))) {
-      const secret = /^secret = (.+)$/m.exec(item);
-      if (secret) tokens.push(secret[1]);
-    }
-  }
-  return tokens;
-}
+import { click, launchApp, newWorkspaceDir, startSandbox, waitFor } from './lib/harness.mjs';
+import {
+  APP, keychainTokens, logInToFacebook, openAddFacebook, saveFacebookApp, textOf, toLoginWindow,
+} from './lib/facebook.mjs';
 
 test('an admin connects two of three Facebook pages; cancel and a wrong state change nothing', async () => {
   const sandbox = await startSandbox({ facebookApp: APP });
@@ -63,11 +20,7 @@ test('an admin connects two of three Facebook pages; cancel and a wrong state ch
   const app = await launchApp(sandbox, dir, { seedBot: false });
   try {
     const { session } = app;
-    await click(session, '[data-testid="nav-settings"]');
-    await typeInto(session, '[data-testid="facebook-app-id-input"]', APP.id);
-    await typeInto(session, '[data-testid="facebook-app-secret-input"]', APP.secret);
-    await click(session, '[data-testid="facebook-settings-apply"]');
-    await waitFor('the settings saved', () => textOf(session, '[data-testid="facebook-settings-saved"]'));
+    await saveFacebookApp(session);
 
     // Log in and grant two of the three pages in Facebook's dialog.
     await openAddFacebook(session);

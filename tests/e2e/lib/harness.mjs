@@ -36,7 +36,7 @@ export async function waitFor(what, probe, timeoutMs = 30_000) {
   }
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -116,7 +116,7 @@ export function newWorkspaceDir(name) {
  * Launches the real app (data in `dir`) and returns a WebDriver session. "Add Telegram" talks to
  * `sandbox`; unless `seedBot` is false its bot is connected at start-up as in the demo.
  */
-export async function launchApp(sandbox, dir, { seedBot = true } = {}) {
+export async function launchApp(sandbox, dir, { seedBot = true, env = {} } = {}) {
   const port = await freePort();
   const driver = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -127,6 +127,9 @@ export async function launchApp(sandbox, dir, { seedBot = true } = {}) {
       SWITCHBOARD_TELEGRAM_API: sandbox.baseUrl,
       SWITCHBOARD_FACEBOOK_API: sandbox.baseUrl,
       ...(seedBot ? { SWITCHBOARD_TELEGRAM_TOKEN: sandbox.token } : {}),
+      // No Messenger webhook endpoint unless a test asks for one (on a port of its own).
+      SWITCHBOARD_MESSENGER_LISTEN: 'off',
+      ...env,
       RUST_LOG: 'info,sqlx=warn',
     },
   });

@@ -235,7 +235,7 @@ export function ChatSettings({ channels, channelsError, onChannelChanged }: Chat
             onSaved={facebook.saved}
             focusRequest={facebookFocus}
           />
-          <MessengerWebhookInfo />
+          <MessengerWebhookInfo refreshKey={facebook.settings} />
         </WorkspaceSettingsBlock>
       </div>
     </div>

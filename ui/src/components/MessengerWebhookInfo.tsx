@@ -40,8 +40,9 @@ function CopyButton({ label, testId, onCopy }: { label: string; testId: string; 
  * What to paste into the Facebook app's Messenger → Webhooks settings: the callback URL of this
  * desktop's receiver and the verify token (masked until "Show"), each with Copy, and whether the
  * receiver runs. Meta cannot reach a local address, hence the note about an HTTPS tunnel.
+ * `refreshKey` changes when the Facebook app settings are saved.
  */
-export function MessengerWebhookInfo() {
+export function MessengerWebhookInfo({ refreshKey }: { refreshKey?: unknown }) {
   const id = useId();
   const [info, setInfo] = useState<MessengerWebhook | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -62,12 +63,13 @@ export function MessengerWebhookInfo() {
     }
   }, []);
 
+  // Saving the Facebook app (a new secret) restarts the receiver: ask again.
   useEffect(() => {
     void load();
     return () => {
       seq.current++;
     };
-  }, [load]);
+  }, [load, refreshKey]);
 
   const copy = async (what: 'url' | 'token', text: string) => {
     setCopied({ what, ok: await copyText(text) });
