@@ -142,3 +142,29 @@ describe('Settings: Messenger webhook', () => {
     await waitFor(() => expect(within(box).getByTestId('messenger-callback-url').textContent).toBe('http://127.0.0.1:9000/hook'));
   });
 });
+
+describe('channel card: a page whose token died', () => {
+  it('offers Reconnect, which runs Add → Facebook again instead of asking for a pasted token', async () => {
+    fakeShell({
+      channels: [
+        channel({
+          id: 'ch-fb',
+          provider: 'messenger',
+          name: 'Acme Page',
+          health: 'error',
+          problem: 'token_rejected',
+          health_reason: 'Facebook no longer accepts this page token. Reconnect the page.',
+        }),
+      ],
+      queues: [queue({ id: 'q-all', name: 'All operators' })],
+    });
+    render(<App channelPollMs={0} />);
+    fireEvent.click(screen.getByTestId('nav-settings'));
+    await waitFor(() => expect(screen.getAllByTestId('channel-row').length).toBe(1));
+    const card = openCard('ch-fb');
+    expect(within(card).queryByTestId('channel-replace-token-input')).toBeNull();
+    fireEvent.click(within(card).getByTestId('channel-reconnect'));
+    await waitFor(() => expect(screen.getByTestId('add-facebook-card')).toBeTruthy());
+    expect(screen.queryByTestId('channel-card')).toBeNull();
+  });
+});

@@ -95,6 +95,12 @@ impl Runtime {
         self.require_admin().await?;
         let channel_id = validate_id("channel", channel_id)?;
         let channel = self.store.channel(channel_id).await.map_err(to_ipc)?;
+        if channel.provider != Provider::Telegram {
+            return Err(IpcError::new(
+                ErrorCode::InvalidInput,
+                "A Facebook page gets its token from Facebook Login: use Add → Facebook to reconnect it.",
+            ));
+        }
         let (_, bot) = check_token(&channel.api_base, token).await?;
         if bot.id.to_string() != channel.external_id {
             return Err(IpcError::new(

@@ -17,6 +17,8 @@ interface ChannelCardProps {
   /** The channel as the shell answered after a change. */
   onChanged: (channel: ChannelView) => void;
   onClose: () => void;
+  /** Runs Add → Facebook again (a page whose token died). */
+  onReconnect?: () => void;
 }
 
 /** A new token for a channel whose token Telegram rejected (or the keychain lost). */
@@ -67,7 +69,7 @@ function ReplaceToken({ busy, onSave }: { busy: boolean; onSave: (token: string)
  * Cancel), and its health with the one action that can help: a new token, "Try again", or
  * nothing when it resumes by itself.
  */
-export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCardProps) {
+export function ChannelCard({ channel, queues, onChanged, onClose, onReconnect }: ChannelCardProps) {
   const id = useId();
   const [queueId, setQueueId] = useState(channel.queue_id);
   const [language, setLanguage] = useState(channel.language);
@@ -301,6 +303,13 @@ export function ChannelCard({ channel, queues, onChanged, onClose }: ChannelCard
         {channel.problem === 'rate_limited' && <p className="field__hint">{t('channelCard.rateLimited')}</p>}
         {action === 'replace_token' && (
           <ReplaceToken busy={busy === 'token'} onSave={(token) => run('token', () => replaceChannelToken(channel.id, token))} />
+        )}
+        {action === 'reconnect' && onReconnect !== undefined && (
+          <div>
+            <button type="button" className="secondary-button" data-testid="channel-reconnect" onClick={onReconnect}>
+              {t('channelCard.reconnect')}
+            </button>
+          </div>
         )}
         {action === 'restart' && (
           <div>

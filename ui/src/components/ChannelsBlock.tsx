@@ -145,7 +145,17 @@ export function ChannelsBlock({
         </div>
       )}
       {open !== null && (
-        <ChannelCard key={open.id} channel={open} queues={queues} onChanged={onChannelChanged} onClose={() => setOpenId(null)} />
+        <ChannelCard
+          key={open.id}
+          channel={open}
+          queues={queues}
+          onChanged={onChannelChanged}
+          onClose={() => setOpenId(null)}
+          onReconnect={() => {
+            setOpenId(null);
+            setAdding('facebook');
+          }}
+        />
       )}
       {channels === null ? (
         error === null && <p className="muted pad">{t('settings.loading')}</p>

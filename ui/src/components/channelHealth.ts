@@ -37,13 +37,14 @@ export function healthTone(channel: ChannelView): HealthTone {
 
 /** What the admin can do about the channel's state: give a new token, try again, or nothing (it
  * resumes by itself, or nothing is wrong). */
-export type HealthAction = 'replace_token' | 'restart' | null;
+export type HealthAction = 'replace_token' | 'reconnect' | 'restart' | null;
 
 export function healthAction(channel: ChannelView): HealthAction {
   switch (channel.problem) {
     case 'token_rejected':
     case 'keychain':
-      return 'replace_token';
+      // A page's token comes from Facebook Login, not from a paste: run page selection again.
+      return channel.provider === 'messenger' ? 'reconnect' : 'replace_token';
     case 'used_elsewhere':
     case 'unreachable':
     case 'storage':
