@@ -277,3 +277,22 @@ describe('giving a Messenger chat back to the Page Inbox', () => {
     expect(screen.queryByTestId('pass-thread-button')).toBeNull();
   });
 });
+
+describe('Messenger contact card', () => {
+  it("shows the customer's profile picture only as an image data URL", async () => {
+    fakeShell({
+      chats: [messengerChat({ id: 'm1', contact_name: 'Lena Messenger' }), messengerChat({ id: 'm2', contact_name: 'Bo' })],
+      messages: [
+        message({ id: 'x1', chat_id: 'm1', text: 'Hi', author: 'Lena Messenger' }),
+        message({ id: 'x2', chat_id: 'm2', text: 'Yo', author: 'Bo' }),
+      ],
+      pictures: { m1: 'data:image/png;base64,iVBORw0KGgo=', m2: 'javascript:alert(1)' },
+    });
+    renderApp();
+    await openedChat('m1');
+    expect(screen.getByTestId('contact-picture').getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=');
+    fireEvent.click(screen.getAllByTestId('chat-item').find((i) => i.getAttribute('data-chat-id') === 'm2') as HTMLElement);
+    await openedChat('m2');
+    expect(screen.queryByTestId('contact-picture')).toBeNull();
+  });
+});

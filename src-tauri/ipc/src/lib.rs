@@ -175,6 +175,8 @@ pub struct ChatDetail {
     pub messages: Vec<MessageView>,
     /// Messenger chats: whether and how a reply can be sent now.
     pub window: Option<ReplyWindow>,
+    /// The customer's profile picture as a `data:image/…` URL, when the provider gave one.
+    pub contact_picture: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

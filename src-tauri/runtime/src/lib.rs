@@ -196,6 +196,7 @@ impl Runtime {
             chat: convert::chat_summary(&chat),
             messages: messages.iter().map(convert::message_view).collect(),
             window: messenger::reply_window(self, &chat).await?,
+            contact_picture: self.contact_picture(chat_id).await?,
         })
     }
 
@@ -228,6 +229,17 @@ impl Runtime {
             .await?;
         let _ = self.changes.send(vec![chat_id.to_owned()]);
         Ok(())
+    }
+
+    async fn contact_picture(&self, chat_id: &str) -> Result<Option<String>, IpcError> {
+        use base64::Engine as _;
+        let picture = self.store.contact_picture(chat_id).await.map_err(to_ipc)?;
+        Ok(picture.map(|(bytes, kind)| {
+            format!(
+                "data:{kind};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        }))
     }
 
     /// Messenger: a reply the window does not allow is refused before it is

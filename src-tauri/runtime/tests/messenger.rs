@@ -167,6 +167,11 @@ async fn a_customer_message_is_routed_answered_and_its_receipts_shown() {
     assert_eq!(detail.messages[0].text, "Hola, ¿dónde está mi pedido?");
     let window = detail.window.unwrap();
     assert_eq!(window.state, ReplyWindowState::Open);
+    let picture = detail.contact_picture.expect("the profile picture is kept");
+    assert!(
+        picture.starts_with("data:image/png;base64,"),
+        "{picture:.40}"
+    );
 
     runtime
         .send_reply(&chat.id, "Está en camino.")

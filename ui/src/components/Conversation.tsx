@@ -69,7 +69,11 @@ export function Conversation({
     <section className="conversation" aria-label={chat?.contact_name} data-chat-id={selectedId}>
       {chat && (
         <header className="conversation__header">
-          <ProviderIcon provider={chat.provider} />
+          {detail?.contact_picture?.startsWith('data:image/') ? (
+            <img className="conversation__avatar" data-testid="contact-picture" src={detail.contact_picture} alt="" />
+          ) : (
+            <ProviderIcon provider={chat.provider} />
+          )}
           <div className="conversation__who">
             <h2 className="conversation__name" data-testid="conversation-name">
               {chat.contact_name.trim() || t('list.unknownCustomer')}

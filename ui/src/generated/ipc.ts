@@ -76,7 +76,11 @@ export type ChatDetail = { chat: ChatSummary, messages: Array<MessageView>,
 /**
  * Messenger chats: whether and how a reply can be sent now.
  */
-window: ReplyWindow | null, };
+window: ReplyWindow | null, 
+/**
+ * The customer's profile picture as a `data:image/…` URL, when the provider gave one.
+ */
+contact_picture: string | null, };
 
 export type ChannelHealthState = "starting" | "running" | "stopped" | "error";
 

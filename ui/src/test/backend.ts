@@ -210,6 +210,8 @@ export interface FakeShell {
   facebookPages: PageChoice[];
   /** Messenger reply windows by chat id (read_chat answers `null` for the others). */
   windows: Map<string, ReplyWindow>;
+  /** Customers' profile pictures (data: URLs) by chat id. */
+  pictures: Map<string, string>;
   webhook: MessengerWebhook;
   /** Pages whose connection fails, with the sentence the shell gives. */
   facebookFailures: Map<string, string>;
@@ -240,6 +242,7 @@ export function fakeShell(init: {
   facebook?: Partial<FakeFacebookApp>;
   facebookPages?: PageChoice[];
   windows?: Record<string, ReplyWindow>;
+  pictures?: Record<string, string>;
   webhook?: Partial<MessengerWebhook>;
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
@@ -277,6 +280,7 @@ export function fakeShell(init: {
     facebook: { app_id: '', app_secret: null, redirect_uri: '', ...init.facebook },
     facebookPages: init.facebookPages ?? [],
     windows: new Map(Object.entries(init.windows ?? {})),
+    pictures: new Map(Object.entries(init.pictures ?? {})),
     webhook: webhook(init.webhook),
     facebookFailures: new Map(),
     holdFacebookLogin: false,
@@ -407,6 +411,7 @@ export function fakeShell(init: {
             chat: found,
             messages: shell.messages.get(found.id) ?? [],
             window: shell.windows.get(found.id) ?? null,
+            contact_picture: shell.pictures.get(found.id) ?? null,
           } satisfies ChatDetail);
         }
         case 'send_reply': {

@@ -186,3 +186,48 @@ impl Store {
         Ok((row.try_get("channel_id")?, row.try_get("provider_chat_id")?))
     }
 }
+
+impl Store {
+    /// Keeps a customer's profile picture (bytes and image type).
+    pub async fn set_contact_picture(
+        &self,
+        channel_id: &str,
+        provider_user_id: &str,
+        bytes: &[u8],
+        image_type: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE contacts SET picture = ?, picture_type = ?
+             WHERE channel_id = ? AND provider_user_id = ?",
+        )
+        .bind(bytes)
+        .bind(image_type)
+        .bind(channel_id)
+        .bind(provider_user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The chat's customer picture, if one was fetched: (bytes, image type).
+    pub async fn contact_picture(
+        &self,
+        chat_id: &str,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT ct.picture, ct.picture_type FROM chats c JOIN contacts ct ON ct.id = c.contact_id
+             WHERE c.id = ?",
+        )
+        .bind(chat_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let bytes: Option<Vec<u8>> = row.try_get("picture")?;
+        let kind: Option<String> = row.try_get("picture_type")?;
+        Ok(bytes.zip(kind))
+    }
+}

@@ -40,7 +40,7 @@ const PROFILE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(crate) fn spawn_processor(processor: Processor, wake: Arc<Notify>, cancel: CancellationToken) {
     tokio::spawn(async move {
-        let mut names: HashMap<String, String> = HashMap::new();
+        let mut names: HashMap<String, Person> = HashMap::new();
         loop {
             match processor.drain(&mut names).await {
                 Ok(true) => continue, // a full batch: there may be more
@@ -62,7 +62,7 @@ impl Processor {
     /// Applies pending events; true when the batch was full.
     async fn drain(
         &self,
-        names: &mut HashMap<String, String>,
+        names: &mut HashMap<String, Person>,
     ) -> Result<bool, switchboard_engine::StoreError> {
         let events = self.store.pending_inbox_events(BATCH).await?;
         let full = events.len() == BATCH as usize;
@@ -81,7 +81,7 @@ impl Processor {
     async fn apply(
         &self,
         stored: &StoredInboxEvent,
-        names: &mut HashMap<String, String>,
+        names: &mut HashMap<String, Person>,
         changed: &mut Vec<Id>,
     ) -> Result<InboxOutcome, switchboard_engine::StoreError> {
         let ignored = |reason: &str| {
@@ -132,6 +132,7 @@ impl Processor {
                     .store
                     .ingest_inbound_as(&channel.id, &batch, None, state, now)
                     .await?;
+                self.keep_picture(&channel.id, &psid, names).await;
                 if batch.iter().any(|m| m.attachment.is_some()) {
                     self.files.notify_waiters();
                 }
@@ -163,9 +164,14 @@ impl Processor {
                 timestamp,
                 ..
             } => {
+                let ours = self.app_id().await;
+                if app_id.is_some() && app_id == ours {
+                    // Our own send: the outbox records it (the echo can arrive
+                    // before Meta's answer to the send does).
+                    return ignored("the echo of a message Switchboard sent");
+                }
                 let author = match app_id.as_deref() {
                     Some(PAGE_INBOX_APP_ID) => "Page Inbox".to_owned(),
-                    Some(id) if Some(id) == self.app_id().await.as_deref() => "Switchboard".into(),
                     Some(id) => format!("App {id}"),
                     None => channel.name.clone(),
                 };
@@ -229,10 +235,10 @@ impl Processor {
         &self,
         psid: &str,
         token: Option<&Secret>,
-        names: &mut HashMap<String, String>,
+        names: &mut HashMap<String, Person>,
     ) -> String {
-        if let Some(name) = names.get(psid) {
-            return name.clone();
+        if let Some(person) = names.get(psid) {
+            return person.name.clone();
         }
         let fetched = match token {
             Some(token) => tokio::time::timeout(PROFILE_TIMEOUT, self.graph.profile(psid, token))
@@ -241,12 +247,50 @@ impl Processor {
                 .and_then(Result::ok),
             None => None,
         };
+        let picture = fetched.as_ref().and_then(|p| p.profile_pic.clone());
         let name = fetched.and_then(|p| p.display_name()).unwrap_or_else(|| {
             format!("Messenger user …{}", &psid[psid.len().saturating_sub(4)..])
         });
-        names.insert(psid.to_owned(), name.clone());
+        names.insert(
+            psid.to_owned(),
+            Person {
+                name: name.clone(),
+                picture,
+            },
+        );
         name
     }
+
+    /// Downloads the profile picture once (its URL expires) onto the contact.
+    async fn keep_picture(
+        &self,
+        channel_id: &str,
+        psid: &str,
+        names: &mut HashMap<String, Person>,
+    ) {
+        let Some(url) = names.get_mut(psid).and_then(|p| p.picture.take()) else {
+            return;
+        };
+        let fetched = tokio::time::timeout(PROFILE_TIMEOUT, self.graph.picture(&url)).await;
+        if let Ok(Ok((bytes, kind))) = fetched
+            && matches!(
+                kind.as_str(),
+                "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+            )
+            && let Err(err) = self
+                .store
+                .set_contact_picture(channel_id, psid, &bytes, &kind)
+                .await
+        {
+            warn!(error = %err, "keeping a customer's picture failed");
+        }
+    }
+}
+
+/// What the profile API told about a person (the picture until it is kept).
+struct Person {
+    name: String,
+    picture: Option<String>,
 }
 
 /// One stored message per attachment (Messenger sends several in one

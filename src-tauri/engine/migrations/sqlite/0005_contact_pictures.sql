@@ -1,0 +1,4 @@
+-- A customer's picture from the provider's profile API (Messenger), when the
+-- page may read it: shown on the contact card. Small (capped when fetched).
+ALTER TABLE contacts ADD COLUMN picture BLOB;
+ALTER TABLE contacts ADD COLUMN picture_type TEXT;
