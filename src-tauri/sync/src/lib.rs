@@ -39,7 +39,9 @@
 //! The horizon is held back only by transactions that have a transaction id (they wrote
 //! something) and are still open; read-only transactions do not count. As soon as the oldest one
 //! commits or rolls back, the horizon moves past it and everything committed behind it becomes
-//! readable. A stall lasts as long as the longest writing transaction, which in Switchboard is a
+//! readable. Transaction ids are cluster-wide, so a writing transaction in *any* database of the
+//! cluster counts (give Switchboard its own cluster, or keep other writers' transactions short).
+//! A stall lasts as long as the longest writing transaction, which in Switchboard is a
 //! short store transaction (and `idle_in_transaction_session_timeout` bounds a forgotten one).
 //! Changes that are held back are reported in [`feed::Batch::held_back`], and the follower pulls
 //! again shortly instead of waiting for the next notification: the transaction that held them
