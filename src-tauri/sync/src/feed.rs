@@ -1,7 +1,7 @@
 //! Reading `change_log` in batches, only below the safe horizon (see the crate documentation).
 
-use sqlx::postgres::PgPool;
 use sqlx::Row;
+use sqlx::postgres::PgPool;
 
 use crate::SyncError;
 

@@ -5,6 +5,7 @@ mod common;
 use std::time::Instant;
 
 use switchboard_sync::feed::{Batch, ChangeFeed, Cursor, Op};
+use switchboard_sync::follower::ApplyChanges;
 
 async fn drain(pg: &sqlx::PgPool) -> Cursor {
     let mut cursor = Cursor::START;
@@ -141,11 +142,13 @@ async fn ten_thousand_changes_arrive_in_batches_of_500_in_order_with_the_positio
             break;
         }
         assert_eq!(batch.changes.len(), 500);
-        use switchboard_sync::follower::ApplyChanges;
         cache.apply(&batch).await.unwrap();
         batches += 1;
         cursor = cache.position().await;
-        assert_eq!(cursor, batch.next_after, "position persisted with the batch");
+        assert_eq!(
+            cursor, batch.next_after,
+            "position persisted with the batch"
+        );
         // Between batches the feed holds nothing open on the server.
         let open: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity
@@ -156,7 +159,10 @@ async fn ten_thousand_changes_arrive_in_batches_of_500_in_order_with_the_positio
         .unwrap();
         assert_eq!(open, 0);
     }
-    println!("10,000 changes in {batches} batches: {:?}", started.elapsed());
+    println!(
+        "10,000 changes in {batches} batches: {:?}",
+        started.elapsed()
+    );
     assert_eq!(batches, 20);
     assert_eq!(cache.rows().await, common::whole_log(&pg).await);
     assert_eq!(cursor, common::last_change(&pg).await);
