@@ -13,8 +13,8 @@ use dialog::{APP_ID, APP_SECRET, Fb, Person, SUPPORT};
 use switchboard_engine::clock::ManualClock;
 use switchboard_engine::secrets::MemorySecrets;
 use switchboard_ipc::{
-    ChannelChanges, ChatState, ConnectPages, DeliveryState, ErrorCode, FacebookLogin,
-    FacebookSettingsUpdate, MessageKind, ReplyWindowState,
+    AttachmentKind, ChannelChanges, ChatState, ConnectPages, DeliveryState, ErrorCode,
+    FacebookLogin, FacebookSettingsUpdate, MessageKind, ReplyWindowState, SendFile,
 };
 use switchboard_runtime::{FacebookEndpoints, Runtime, RuntimeConfig};
 use switchboard_sandbox::MessengerCustomer;
@@ -306,6 +306,56 @@ async fn a_bot_chat_has_no_operator_until_the_bot_passes_the_thread() {
             .unwrap()
             .first()
             .is_some_and(|c| c.offered_to_me)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_operators_document_goes_as_an_upload_followed_by_its_text() {
+    use base64::Engine as _;
+    let s = setup().await;
+    let psid = customer(&s, "Ivo");
+    s.fb.sandbox
+        .facebook()
+        .customer_writes(SUPPORT, &psid, "Send me the invoice")
+        .unwrap();
+    let runtime = &s.runtime;
+    eventually("the chat is offered", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = runtime.list_chats().await.unwrap().remove(0);
+    runtime.accept_chat(&chat.id).await.unwrap();
+    let pdf = b"%PDF-1.4 invoice for Ivo".to_vec();
+    runtime
+        .send_file(SendFile {
+            chat_id: chat.id.clone(),
+            kind: AttachmentKind::Document,
+            file_name: "invoice.pdf".into(),
+            mime_type: Some("application/pdf".into()),
+            base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
+            caption: "Here it is".into(),
+        })
+        .await
+        .unwrap();
+    let sent = || s.fb.sandbox.facebook().sent_messenger_messages(SUPPORT);
+    eventually("the file and its text reach Messenger", || async {
+        sent().len() == 2
+    })
+    .await;
+    let file = &sent()[0];
+    assert_eq!(file.attachment_type.as_deref(), Some("file"));
+    let id = file.attachment_id.clone().expect("sent by attachment id");
+    assert_eq!(s.fb.sandbox.facebook().attachment_bytes(&id).unwrap(), pdf);
+    assert_eq!(sent()[1].text.as_deref(), Some("Here it is"));
+    eventually("marked sent", || async {
+        runtime
+            .read_chat(&chat.id)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.kind == MessageKind::Outbound && m.delivery == Some(DeliveryState::Sent))
     })
     .await;
 }

@@ -201,17 +201,26 @@ impl Page {
             .clone()
             .unwrap_or_else(|| "file".into());
         let page = &self.channel.external_id;
-        let id = self
-            .graph
-            .upload_attachment(page, &self.token, kind, &name, &mime, bytes)
-            .await?;
-        let sent = self
-            .graph
-            .send_attachment(page, &self.token, &item.provider_chat_id, kind, &id, policy)
-            .await?;
+        // Part 1 is the file, part 2 its text (Messenger has no captions). A
+        // retry after the file went out sends only the text: never the file twice.
+        let mut last_mid = None;
+        if item.parts_sent == 0 {
+            let id = self
+                .graph
+                .upload_attachment(page, &self.token, kind, &name, &mime, bytes)
+                .await?;
+            let sent = self
+                .graph
+                .send_attachment(page, &self.token, &item.provider_chat_id, kind, &id, policy)
+                .await?;
+            last_mid = Some(sent.message_id);
+            if let Err(err) = self.store.mark_parts_sent(&item.message_id, 1).await {
+                warn!(message = %item.message_id, error = %err, "recording a sent file failed");
+            }
+        }
         if !item.text.trim().is_empty() {
-            // Messenger has no captions: the text follows as its own message.
-            self.graph
+            let sent = self
+                .graph
                 .send_text(
                     page,
                     &self.token,
@@ -221,8 +230,9 @@ impl Page {
                 )
                 .await
                 .map_err(|not_sent| not_sent.error)?;
+            last_mid = sent.last().map(|m| m.message_id.clone()).or(last_mid);
         }
-        Ok(Some(sent.message_id))
+        Ok(last_mid)
     }
 
     async fn failed(&self, item: &OutboxItem, error: &SendError) -> Result<(), Duration> {
