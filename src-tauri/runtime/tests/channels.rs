@@ -1,8 +1,11 @@
 //! Channels from the designer, headless: adding a bot, the mini-card, a
 //! revoked token, files both ways — against the sandbox and a real SQLite file.
 
+mod common;
+
+use common::eventually;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use switchboard_engine::clock::SystemClock;
@@ -67,20 +70,6 @@ fn customer(text: &str) -> CustomerMessage {
         last_name: None,
         username: None,
         text: text.into(),
-    }
-}
-
-/// Waits for a condition the runtime reaches asynchronously, failing after 20 s.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut changes = tokio::time::interval(Duration::from_millis(20));
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        changes.tick().await;
     }
 }
 

@@ -3,6 +3,10 @@
 //! under the 24-hour window, receipts, a bot holding the thread, and a page
 //! token that stops working.
 
+mod common;
+
+use common::eventually;
+
 #[path = "../../messenger/tests/dialog/mod.rs"]
 mod dialog;
 
@@ -132,19 +136,6 @@ fn customer(s: &Setup, first_name: &str) -> String {
             },
         )
         .unwrap()
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tick.tick().await;
-    }
 }
 
 #[tokio::test]
