@@ -6,7 +6,13 @@ import { language } from './i18n';
 import './styles/base.css';
 import './styles/chat-list.css';
 import './styles/conversation.css';
+import './styles/attachments.css';
+import './styles/composer.css';
+import './styles/chat-actions.css';
+import './styles/messenger.css';
 import './styles/settings.css';
+import './styles/channels.css';
+import './styles/facebook.css';
 
 document.documentElement.lang = language;
 

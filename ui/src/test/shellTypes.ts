@@ -1,0 +1,75 @@
+// The fake shell's shape: what a test can read, change and assert on.
+
+import type {
+  AttachmentData,
+  ChannelView,
+  ChatSummary,
+  ErrorCode,
+  FacebookLogin,
+  MessageView,
+  MessengerWebhook,
+  MyStatus,
+  OperatorView,
+  PageChoice,
+  QueueView,
+  ReplyWindow,
+  RoleView,
+  RoutingEntry,
+  WorkspaceSettings,
+} from '../generated/ipc';
+
+/** What the fake keeps of the Facebook app; the secret stays here, as it stays in the keychain. */
+export interface FakeFacebookApp {
+  app_id: string;
+  app_secret: string | null;
+  /** Empty: the default. */
+  redirect_uri: string;
+}
+
+export interface Call {
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+
+export type Handler = (args: Record<string, unknown>) => unknown;
+
+/** What the fake knows about the operator at this desk; `active_chats` is counted from `chats`. */
+export type FakeMe = Omit<MyStatus, 'active_chats'>;
+
+export interface FakeShell {
+  chats: ChatSummary[];
+  messages: Map<string, MessageView[]>;
+  channels: ChannelView[];
+  me: FakeMe;
+  queues: QueueView[];
+  /** Every operator of the workspace, this desk's included. */
+  operators: OperatorView[];
+  explanations: Map<string, RoutingEntry[]>;
+  roles: RoleView[];
+  settings: WorkspaceSettings;
+  /** Bot tokens Telegram would accept, with the bot's name. */
+  bots: Map<string, string>;
+  /** Bytes of stored attachments, by attachment id. */
+  files: Map<string, AttachmentData>;
+  facebook: FakeFacebookApp;
+  /** The pages the next Facebook Login answers with. */
+  facebookPages: PageChoice[];
+  /** Messenger reply windows by chat id (read_chat answers `null` for the others). */
+  windows: Map<string, ReplyWindow>;
+  /** Customers' profile pictures (data: URLs) by chat id. */
+  pictures: Map<string, string>;
+  webhook: MessengerWebhook;
+  /** Pages whose connection fails, with the sentence the shell gives. */
+  facebookFailures: Map<string, string>;
+  /** When true, `start_facebook_login` waits for `finishFacebookLogin` or `cancel_facebook_login`. */
+  holdFacebookLogin: boolean;
+  /** Ends a held login: with the pages (default) or another outcome; an Error rejects it. */
+  finishFacebookLogin: (outcome?: FacebookLogin | { code: ErrorCode; message: string; details: null }) => void;
+  calls: Call[];
+  callsOf: (cmd: string) => Call[];
+  /** Replaces a command's behaviour (throw to reject). */
+  override: (cmd: string, handler: Handler) => void;
+  emitChatsChanged: (chatIds: string[]) => Promise<void>;
+  emitChannelsChanged: () => Promise<void>;
+}
