@@ -27,11 +27,15 @@ const BUSY_RETRIES: u32 = 3;
 /// uncommitted transaction) loses nothing, since the offset has not moved.
 pub async fn run(ctx: ChannelContext, health: HealthBoard) {
     let mut backoff = Duration::from_secs(1);
+    // The first poll after a start or a failure does not wait (timeout 0), so
+    // the card shows Running (or the problem) at once, not after a long poll.
+    let mut timeout = 0;
     loop {
         let result = tokio::select! {
             _ = ctx.cancel.cancelled() => return,
-            result = poll_once(&ctx, &health) => result,
+            result = poll_once(&ctx, &health, timeout) => result,
         };
+        timeout = if result.is_ok() { POLL_TIMEOUT_SECS } else { 0 };
         let wait = match result {
             // `poll_once` marks the channel Running as soon as Telegram answers.
             Ok(()) => {
@@ -71,7 +75,11 @@ enum PollError {
     Store(StoreError),
 }
 
-async fn poll_once(ctx: &ChannelContext, health: &HealthBoard) -> Result<(), PollError> {
+async fn poll_once(
+    ctx: &ChannelContext,
+    health: &HealthBoard,
+    timeout_secs: u64,
+) -> Result<(), PollError> {
     let offset = ctx
         .store
         .telegram_offset(&ctx.channel.id)
@@ -79,7 +87,7 @@ async fn poll_once(ctx: &ChannelContext, health: &HealthBoard) -> Result<(), Pol
         .map_err(PollError::Store)?;
     let updates = ctx
         .api
-        .get_updates(offset, POLL_TIMEOUT_SECS)
+        .get_updates(offset, timeout_secs)
         .await
         .map_err(PollError::Api)?;
     health.poller(ChannelHealth::Running);
