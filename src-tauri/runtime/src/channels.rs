@@ -112,6 +112,11 @@ impl Runtime {
         self.secrets
             .put(&key, token.trim())
             .map_err(keychain_error)?;
+        // Replies that waited for a working token go now, not after their back-off.
+        self.store
+            .outbox_due_now(&channel.id, self.clock.now())
+            .await
+            .map_err(to_ipc)?;
         self.restart(channel);
         self.channel_view_of(channel_id).await
     }
@@ -144,6 +149,8 @@ impl Runtime {
             .map_err(to_ipc)?;
         if changes.active.is_some() {
             self.restart(channel);
+            // A page switched on: its held webhook events can be processed now.
+            self.inbox.notify_one();
         }
         self.notify_channels();
         self.channel_view_of(channel_id).await
@@ -212,7 +219,7 @@ impl Runtime {
     }
 
     /// Stops the channel's connector (if running) and starts it again if active.
-    fn restart(&self, channel: Channel) {
+    pub(crate) fn restart(&self, channel: Channel) {
         self.stop_channel(&channel.id);
         if channel.active {
             self.start_channel(channel);

@@ -350,3 +350,131 @@ async fn an_operators_document_goes_as_an_upload_followed_by_its_text() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_switched_off_page_keeps_its_messages_until_it_is_switched_on() {
+    let s = setup().await;
+    let runtime = &s.runtime;
+    let channel = runtime.list_channels().await.unwrap().remove(0);
+    runtime
+        .update_channel(
+            &channel.id,
+            ChannelChanges {
+                active: Some(false),
+                ..ChannelChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    let psid = customer(&s, "Pia");
+    let fb = s.fb.sandbox.facebook();
+    fb.customer_writes(SUPPORT, &psid, "Are you open?").unwrap();
+    eventually("Meta got its 200", || async {
+        fb.webhook_deliveries(APP_ID)
+            .iter()
+            .any(|a| a.delivered && a.body.contains("Are you open?"))
+    })
+    .await;
+    assert!(
+        runtime.list_chats().await.unwrap().is_empty(),
+        "not routed while switched off"
+    );
+    runtime
+        .update_channel(
+            &channel.id,
+            ChannelChanges {
+                active: Some(true),
+                ..ChannelChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    eventually("the kept message becomes a chat", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_postback_while_a_bot_holds_the_thread_is_the_bots_chat() {
+    let s = setup().await;
+    let psid = customer(&s, "Gus");
+    let fb = s.fb.sandbox.facebook();
+    fb.bot_holds_thread(SUPPORT, &psid, "555000111").unwrap();
+    fb.customer_postback(SUPPORT, &psid, "Get Started", "GET_STARTED")
+        .unwrap();
+    let runtime = &s.runtime;
+    eventually("the bot chat is listed", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = runtime.list_chats().await.unwrap().remove(0);
+    assert_eq!((chat.state, chat.offered_to_me), (ChatState::Bot, false));
+}
+
+#[tokio::test]
+async fn reconnecting_a_page_whose_token_died_sends_what_was_waiting() {
+    let s = setup().await;
+    let psid = customer(&s, "Ada");
+    let fb = s.fb.sandbox.facebook();
+    fb.customer_writes(SUPPORT, &psid, "Hello?").unwrap();
+    let runtime = &s.runtime;
+    eventually("the chat is offered", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = runtime.list_chats().await.unwrap().remove(0);
+    runtime.accept_chat(&chat.id).await.unwrap();
+    fb.change_password(dialog::EMAIL, "changed").unwrap(); // every token of the admin dies
+    runtime
+        .send_reply(&chat.id, "One moment please")
+        .await
+        .unwrap();
+    eventually("the card shows the dead token", || async {
+        runtime.list_channels().await.unwrap()[0].problem
+            == Some(switchboard_ipc::ChannelProblem::TokenRejected)
+    })
+    .await;
+    assert!(fb.sent_messenger_messages(SUPPORT).is_empty());
+
+    // Reconnect: Facebook Login again (new password), the same page.
+    let start = runtime.begin_facebook_login().await.unwrap();
+    let person = Person {
+        password: "changed",
+        pages: Some(&[SUPPORT]),
+        ..Person::admin_allowing_all()
+    };
+    let redirect =
+        s.fb.log_in_at(
+            &start.url,
+            |url| runtime.is_facebook_redirect(&start.login_id, url),
+            &person,
+        )
+        .await;
+    let FacebookLogin::Pages(picker) = runtime
+        .finish_facebook_login(&start.login_id, &redirect)
+        .await
+        .unwrap()
+    else {
+        panic!("cancelled");
+    };
+    let results = runtime
+        .connect_facebook_pages(ConnectPages {
+            login_id: picker.login_id,
+            page_ids: vec![SUPPORT.into()],
+        })
+        .await
+        .unwrap();
+    assert!(results[0].refreshed);
+    eventually("the waiting reply goes out with the new token", || async {
+        fb.sent_messenger_messages(SUPPORT)
+            .iter()
+            .any(|m| m.text.as_deref() == Some("One moment please"))
+    })
+    .await;
+    eventually("the card is healthy again", || async {
+        runtime.list_channels().await.unwrap()[0].health
+            == switchboard_ipc::ChannelHealthState::Running
+    })
+    .await;
+}

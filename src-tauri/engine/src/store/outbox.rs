@@ -229,6 +229,23 @@ impl Store {
             .collect()
     }
 
+    /// Everything waiting in the channel's outbox becomes due now (a new
+    /// token came: what waited for it should not wait out its back-off).
+    pub async fn outbox_due_now(&self, channel_id: &str, now: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE messages SET next_attempt_at = ?
+             WHERE channel_id = ? AND delivery = 'pending' AND COALESCE(next_attempt_at, 0) > ?",
+        )
+        .bind(now)
+        .bind(channel_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// When the earliest pending message of the channel is due, if any.
     pub async fn next_outbox_due(&self, channel_id: &str) -> Result<Option<Millis>, StoreError> {
         Ok(sqlx::query_scalar(

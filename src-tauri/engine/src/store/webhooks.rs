@@ -54,14 +54,20 @@ impl Store {
         Ok(counts)
     }
 
-    /// The oldest events not yet processed, in arrival order.
+    /// The oldest events not yet processed, in arrival order. Events of a
+    /// page whose channel is switched off wait (kept, not routed) until an
+    /// admin switches it on.
     pub async fn pending_inbox_events(
         &self,
         limit: u32,
     ) -> Result<Vec<StoredInboxEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, page_id, channel, kind, event_json, received_at
-             FROM messenger_inbox WHERE state = 'pending' ORDER BY id LIMIT ?",
+             FROM messenger_inbox
+             WHERE state = 'pending'
+               AND page_id NOT IN (SELECT external_id FROM channels
+                                   WHERE provider = 'messenger' AND active = 0)
+             ORDER BY id LIMIT ?",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

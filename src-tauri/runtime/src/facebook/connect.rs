@@ -107,6 +107,18 @@ impl Runtime {
             }
             return Err(keychain(err));
         }
+        if refreshed {
+            // The running page still holds the old (perhaps dead) token; what
+            // waited for a working one goes now.
+            if let Err(err) = self
+                .store
+                .outbox_due_now(&channel.id, self.clock.now())
+                .await
+            {
+                warn!(channel = %channel.id, error = %err, "rescheduling the outbox failed");
+            }
+            self.restart(channel.clone());
+        }
         info!(channel = %channel.id, page = %page.id, refreshed, "connected a Facebook page");
         Ok((channel, refreshed))
     }

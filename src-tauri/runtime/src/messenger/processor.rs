@@ -149,9 +149,14 @@ impl Processor {
                 let key = mid.unwrap_or_else(|| format!("postback:{psid}:{timestamp}"));
                 let text = format!("▶ {}", title.unwrap_or_else(|| "(a button)".into()));
                 let batch = inbound(&psid, &key, &name, Some(text), &[], timestamp);
+                // A bot's "Get Started" arrives on standby: the bot's chat, not routing's.
+                let state = match stored.channel {
+                    InboxChannel::Messaging => ChatState::Queued,
+                    InboxChannel::Standby => ChatState::Bot,
+                };
                 changed.extend(
                     self.store
-                        .ingest_inbound(&channel.id, &batch, None, now)
+                        .ingest_inbound_as(&channel.id, &batch, None, state, now)
                         .await?,
                 );
             }
