@@ -12,7 +12,7 @@ use switchboard_engine::domain::{
 use switchboard_engine::store::{MAX_FETCH_ATTEMPTS, Store};
 use switchboard_messenger::{
     AttachmentType, GraphApi, Secret, SendError, SendFailure, SendPolicy, TokenHealth, send_policy,
-    token_health,
+    split_for_messenger, token_health,
 };
 use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
@@ -148,21 +148,7 @@ impl Page {
             Err(_) => self.channel.human_agent,
         };
         let policy = send_policy(self.clock.now(), last, human_agent, true);
-        let result = match &item.attachment {
-            Some(file) => self.send_file(item, file, &policy).await,
-            None => self
-                .graph
-                .send_text(
-                    &self.channel.external_id,
-                    &self.token,
-                    &item.provider_chat_id,
-                    &item.text,
-                    &policy,
-                )
-                .await
-                .map(|sent| sent.last().map(|m| m.message_id.clone()))
-                .map_err(|not_sent| not_sent.error),
-        };
+        let result = self.send_parts(item, &policy).await;
         let stored = match result {
             Ok(mid) => {
                 self.health.send_replace(ChannelHealth::Running);
@@ -177,12 +163,67 @@ impl Page {
         Ok(())
     }
 
+    /// Part 1 is the file (if any), then the text in parts Messenger accepts
+    /// (it has no captions). A retry resumes after the parts already sent
+    /// (`parts_sent`): no part reaches the customer twice.
+    async fn send_parts(
+        &self,
+        item: &OutboxItem,
+        policy: &SendPolicy,
+    ) -> Result<Option<String>, SendError> {
+        let done = usize::try_from(item.parts_sent).unwrap_or(0);
+        let mut index = 0;
+        let mut last = None;
+        if let Some(file) = &item.attachment {
+            if done == 0 {
+                last = Some(self.send_file(item, file, policy).await?);
+                self.record_part(item, 1).await;
+            }
+            index = 1;
+        }
+        let parts: Vec<&str> = split_for_messenger(&item.text)
+            .into_iter()
+            .filter(|part| !part.trim().is_empty())
+            .collect();
+        for part in parts {
+            if index >= done {
+                let sent = self
+                    .graph
+                    .send_text(
+                        &self.channel.external_id,
+                        &self.token,
+                        &item.provider_chat_id,
+                        part,
+                        policy,
+                    )
+                    .await
+                    .map_err(|not_sent| not_sent.error)?;
+                last = sent.last().map(|m| m.message_id.clone()).or(last);
+                self.record_part(item, index + 1).await;
+            }
+            index += 1;
+        }
+        Ok(last)
+    }
+
+    async fn record_part(&self, item: &OutboxItem, parts_sent: usize) {
+        let parts_sent = u32::try_from(parts_sent).unwrap_or(u32::MAX);
+        if let Err(err) = self
+            .store
+            .mark_parts_sent(&item.message_id, parts_sent)
+            .await
+        {
+            warn!(message = %item.message_id, error = %err, "recording a sent part failed");
+        }
+    }
+
+    /// Uploads the file and sends it; returns its `mid`.
     async fn send_file(
         &self,
         item: &OutboxItem,
         file: &switchboard_engine::domain::OutboxFile,
         policy: &SendPolicy,
-    ) -> Result<Option<String>, SendError> {
+    ) -> Result<String, SendError> {
         let (attachment, bytes) = self
             .store
             .attachment_content(&file.attachment_id)
@@ -201,38 +242,15 @@ impl Page {
             .clone()
             .unwrap_or_else(|| "file".into());
         let page = &self.channel.external_id;
-        // Part 1 is the file, part 2 its text (Messenger has no captions). A
-        // retry after the file went out sends only the text: never the file twice.
-        let mut last_mid = None;
-        if item.parts_sent == 0 {
-            let id = self
-                .graph
-                .upload_attachment(page, &self.token, kind, &name, &mime, bytes)
-                .await?;
-            let sent = self
-                .graph
-                .send_attachment(page, &self.token, &item.provider_chat_id, kind, &id, policy)
-                .await?;
-            last_mid = Some(sent.message_id);
-            if let Err(err) = self.store.mark_parts_sent(&item.message_id, 1).await {
-                warn!(message = %item.message_id, error = %err, "recording a sent file failed");
-            }
-        }
-        if !item.text.trim().is_empty() {
-            let sent = self
-                .graph
-                .send_text(
-                    page,
-                    &self.token,
-                    &item.provider_chat_id,
-                    &item.text,
-                    policy,
-                )
-                .await
-                .map_err(|not_sent| not_sent.error)?;
-            last_mid = sent.last().map(|m| m.message_id.clone()).or(last_mid);
-        }
-        Ok(last_mid)
+        let id = self
+            .graph
+            .upload_attachment(page, &self.token, kind, &name, &mime, bytes)
+            .await?;
+        let sent = self
+            .graph
+            .send_attachment(page, &self.token, &item.provider_chat_id, kind, &id, policy)
+            .await?;
+        Ok(sent.message_id)
     }
 
     async fn failed(&self, item: &OutboxItem, error: &SendError) -> Result<(), Duration> {
@@ -252,6 +270,8 @@ impl Page {
             }
             SendFailure::TokenDead { reason } => {
                 self.token_dead(reason.clone());
+                // Ask Facebook why (debug_token), for the card's words.
+                self.check_token().await;
                 let at = now + 60_000;
                 let _ = self.store.retry_later(&item.message_id, at, &reason).await;
                 return Err(Duration::from_secs(60));
