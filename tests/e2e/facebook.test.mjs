@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { click, launchApp, newWorkspaceDir, startSandbox, waitFor } from './lib/harness.mjs';
 import {
@@ -81,7 +81,10 @@ test('an admin connects two of three Facebook pages; cancel and a wrong state ch
     }
     const tokens = keychainTokens(channelIds);
     assert.equal(tokens.length, 2, 'both page tokens are in the keychain');
-    const database = readFileSync(join(dir, 'data', 'switchboard.sqlite'));
+    // The database file and its write-ahead log (fresh commits live there).
+    const database = Buffer.concat(['switchboard.sqlite', 'switchboard.sqlite-wal']
+      .filter((name) => existsSync(join(dir, 'data', name)))
+      .map((name) => readFileSync(join(dir, 'data', name))));
     const pageSource = await session.cmd('GET', '/source');
     for (const token of tokens) {
       assert.ok(!database.includes(token), 'no page token in SQLite');

@@ -14,7 +14,7 @@ use switchboard_ipc::{
     AttachmentKind, AttachmentState, ChannelChanges, ChannelHealthState, ChannelProblem, ErrorCode,
     NewTelegramChannel, SendFile,
 };
-use switchboard_runtime::{DATABASE_FILE, Runtime, RuntimeConfig};
+use switchboard_runtime::{Runtime, RuntimeConfig};
 use switchboard_sandbox::{CustomerMedia, CustomerMessage, MediaKind, Sandbox, SandboxConfig};
 
 const TOKEN: &str = "6660002:designer-secret-token-value";
@@ -106,7 +106,7 @@ async fn a_bad_token_is_refused_in_words_and_a_good_one_shows_the_bot_name() {
     assert_eq!(channel.external_id, "6660002");
     assert!(channel.active);
     // The token is in the keychain only: not in the database, not in the view.
-    let db = std::fs::read(s.dir.path().join(DATABASE_FILE)).unwrap();
+    let db = common::database_bytes(s.dir.path());
     assert!(!db.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()));
     assert!(
         !serde_json::to_string(&channel)

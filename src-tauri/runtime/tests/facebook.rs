@@ -3,6 +3,8 @@
 //! the picker, connecting pages — and every way it can end badly without
 //! leaving anything half-created.
 
+mod common;
+
 #[path = "../../messenger/tests/dialog/mod.rs"]
 mod dialog;
 
@@ -14,7 +16,7 @@ use switchboard_engine::secrets::{MemorySecrets, SecretKey, SecretStore};
 use switchboard_ipc::{
     ConnectPages, ErrorCode, FacebookLogin, FacebookSettingsUpdate, PagePicker, Provider,
 };
-use switchboard_runtime::{DATABASE_FILE, FacebookEndpoints, Runtime, RuntimeConfig};
+use switchboard_runtime::{FacebookEndpoints, Runtime, RuntimeConfig};
 use switchboard_sandbox::SubscribeFault;
 
 struct Setup {
@@ -129,7 +131,7 @@ async fn settings_keep_the_secret_out_of_sight_and_refuse_bad_input() {
         .await
         .unwrap_err();
     assert_eq!(bad.code, ErrorCode::InvalidInput);
-    let db = std::fs::read(s.dir.path().join(DATABASE_FILE)).unwrap();
+    let db = common::database_bytes(s.dir.path());
     assert!(
         !db.windows(APP_SECRET.len())
             .any(|w| w == APP_SECRET.as_bytes())
@@ -193,7 +195,7 @@ async fn two_of_three_pages_become_inactive_subscribed_channels_with_tokens_in_t
             .all(|c| c.provider == Provider::Messenger && !c.active)
     );
 
-    let db = std::fs::read(s.dir.path().join(DATABASE_FILE)).unwrap();
+    let db = common::database_bytes(s.dir.path());
     for channel in &channels {
         let subscriptions =
             s.fb.sandbox
