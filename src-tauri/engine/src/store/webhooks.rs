@@ -23,11 +23,31 @@ impl Store {
 
     /// Stores several batches (e.g. the POSTs gathered by a group commit) in
     /// one transaction; returns, per batch, how many of its events were new.
+    ///
+    /// The commit is synced to disk (`synchronous = FULL` for it, the store's
+    /// default being NORMAL): Meta does not redeliver an event it got a 200
+    /// for, so an acknowledged event must survive a power cut too.
     pub async fn store_inbox_event_groups<G: AsRef<[InboxEvent]>>(
         &self,
         groups: &[G],
     ) -> Result<Vec<usize>, StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await?;
+        let stored = Self::insert_inbox_groups(&mut conn, groups).await;
+        // Back to the store's setting whatever happened (the connection is pooled).
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await?;
+        stored
+    }
+
+    async fn insert_inbox_groups<G: AsRef<[InboxEvent]>>(
+        conn: &mut sqlx::SqliteConnection,
+        groups: &[G],
+    ) -> Result<Vec<usize>, StoreError> {
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
         let mut counts = Vec::with_capacity(groups.len());
         for group in groups {
             let mut new = 0;
