@@ -72,32 +72,7 @@ async fn setup() -> Setup {
         })
         .await
         .unwrap();
-    let start = runtime.begin_facebook_login().await.unwrap();
-    let person = Person {
-        pages: Some(&[SUPPORT]),
-        ..Person::admin_allowing_all()
-    };
-    let redirect = fb
-        .log_in_at(
-            &start.url,
-            |url| runtime.is_facebook_redirect(&start.login_id, url),
-            &person,
-        )
-        .await;
-    let FacebookLogin::Pages(picker) = runtime
-        .finish_facebook_login(&start.login_id, &redirect)
-        .await
-        .unwrap()
-    else {
-        panic!("cancelled");
-    };
-    let connected = runtime
-        .connect_facebook_pages(ConnectPages {
-            login_id: picker.login_id,
-            page_ids: vec![SUPPORT.into()],
-        })
-        .await
-        .unwrap();
+    let connected = connect_support(&runtime, &fb, dialog::PASSWORD).await;
     let channel = connected[0].channel.clone().unwrap();
     runtime
         .update_channel(
@@ -122,6 +97,42 @@ async fn setup() -> Setup {
         runtime,
         _dir: dir,
     }
+}
+
+/// Facebook Login as the page's admin (with `password`), and Acme Support
+/// chosen in the dialog and the picker: what "Add → Facebook" does.
+async fn connect_support(
+    runtime: &Runtime,
+    fb: &Fb,
+    password: &'static str,
+) -> Vec<switchboard_ipc::PageConnection> {
+    let start = runtime.begin_facebook_login().await.unwrap();
+    let person = Person {
+        password,
+        pages: Some(&[SUPPORT]),
+        ..Person::admin_allowing_all()
+    };
+    let redirect = fb
+        .log_in_at(
+            &start.url,
+            |url| runtime.is_facebook_redirect(&start.login_id, url),
+            &person,
+        )
+        .await;
+    let FacebookLogin::Pages(picker) = runtime
+        .finish_facebook_login(&start.login_id, &redirect)
+        .await
+        .unwrap()
+    else {
+        panic!("cancelled");
+    };
+    runtime
+        .connect_facebook_pages(ConnectPages {
+            login_id: picker.login_id,
+            page_ids: vec![SUPPORT.into()],
+        })
+        .await
+        .unwrap()
 }
 
 fn customer(s: &Setup, first_name: &str) -> String {
@@ -438,33 +449,7 @@ async fn reconnecting_a_page_whose_token_died_sends_what_was_waiting() {
     assert!(fb.sent_messenger_messages(SUPPORT).is_empty());
 
     // Reconnect: Facebook Login again (new password), the same page.
-    let start = runtime.begin_facebook_login().await.unwrap();
-    let person = Person {
-        password: "changed",
-        pages: Some(&[SUPPORT]),
-        ..Person::admin_allowing_all()
-    };
-    let redirect =
-        s.fb.log_in_at(
-            &start.url,
-            |url| runtime.is_facebook_redirect(&start.login_id, url),
-            &person,
-        )
-        .await;
-    let FacebookLogin::Pages(picker) = runtime
-        .finish_facebook_login(&start.login_id, &redirect)
-        .await
-        .unwrap()
-    else {
-        panic!("cancelled");
-    };
-    let results = runtime
-        .connect_facebook_pages(ConnectPages {
-            login_id: picker.login_id,
-            page_ids: vec![SUPPORT.into()],
-        })
-        .await
-        .unwrap();
+    let results = connect_support(runtime, &s.fb, "changed").await;
     assert!(results[0].refreshed);
     eventually("the waiting reply goes out with the new token", || async {
         fb.sent_messenger_messages(SUPPORT)
