@@ -17,7 +17,7 @@ use dialog::{APP_ID, APP_SECRET, Fb, Person, SUPPORT};
 use switchboard_engine::clock::ManualClock;
 use switchboard_engine::secrets::MemorySecrets;
 use switchboard_ipc::{
-    AttachmentKind, ChannelChanges, ChatState, ConnectPages, DeliveryState, ErrorCode,
+    AttachmentKind, ChannelChanges, ChatState, ChatSummary, ConnectPages, DeliveryState, ErrorCode,
     FacebookLogin, FacebookSettingsUpdate, MessageKind, ReplyWindowState, SendFile,
 };
 use switchboard_runtime::{FacebookEndpoints, Runtime, RuntimeConfig};
@@ -135,6 +135,24 @@ async fn connect_support(
         .unwrap()
 }
 
+/// A new customer writes `text`; the chat is offered and accepted by the
+/// operator at this desk. Returns the customer's PSID and the chat.
+async fn my_new_chat(s: &Setup, first_name: &str, text: &str) -> (String, ChatSummary) {
+    let psid = customer(s, first_name);
+    s.fb.sandbox
+        .facebook()
+        .customer_writes(SUPPORT, &psid, text)
+        .unwrap();
+    let runtime = &s.runtime;
+    eventually("the chat is offered", || async {
+        runtime.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = runtime.list_chats().await.unwrap().remove(0);
+    runtime.accept_chat(&chat.id).await.unwrap();
+    (psid, chat)
+}
+
 fn customer(s: &Setup, first_name: &str) -> String {
     s.fb.sandbox
         .facebook()
@@ -152,19 +170,9 @@ fn customer(s: &Setup, first_name: &str) -> String {
 #[tokio::test]
 async fn a_customer_message_is_routed_answered_and_its_receipts_shown() {
     let s = setup().await;
-    let psid = customer(&s, "Maria");
-    s.fb.sandbox
-        .facebook()
-        .customer_writes(SUPPORT, &psid, "Hola, ¿dónde está mi pedido?")
-        .unwrap();
+    let (psid, chat) = my_new_chat(&s, "Maria", "Hola, ¿dónde está mi pedido?").await;
     let runtime = &s.runtime;
-    eventually("the chat is offered", || async {
-        runtime.list_chats().await.unwrap().len() == 1
-    })
-    .await;
-    let chat = runtime.list_chats().await.unwrap().remove(0);
     assert_eq!(chat.contact_name, "Maria Doe", "from the profile API");
-    runtime.accept_chat(&chat.id).await.unwrap();
     let detail = runtime.read_chat(&chat.id).await.unwrap();
     assert_eq!(detail.messages[0].text, "Hola, ¿dónde está mi pedido?");
     let window = detail.window.unwrap();
@@ -218,18 +226,8 @@ async fn a_customer_message_is_routed_answered_and_its_receipts_shown() {
 #[tokio::test]
 async fn after_24_hours_replies_are_refused_unless_human_agent_is_on() {
     let s = setup().await;
-    let psid = customer(&s, "Ken");
-    s.fb.sandbox
-        .facebook()
-        .customer_writes(SUPPORT, &psid, "Any news?")
-        .unwrap();
+    let (_, chat) = my_new_chat(&s, "Ken", "Any news?").await;
     let runtime = &s.runtime;
-    eventually("the chat is offered", || async {
-        runtime.list_chats().await.unwrap().len() == 1
-    })
-    .await;
-    let chat = runtime.list_chats().await.unwrap().remove(0);
-    runtime.accept_chat(&chat.id).await.unwrap();
 
     s.clock.advance(25 * HOUR);
     s.fb.sandbox
@@ -316,18 +314,8 @@ async fn a_bot_chat_has_no_operator_until_the_bot_passes_the_thread() {
 async fn an_operators_document_goes_as_an_upload_followed_by_its_text() {
     use base64::Engine as _;
     let s = setup().await;
-    let psid = customer(&s, "Ivo");
-    s.fb.sandbox
-        .facebook()
-        .customer_writes(SUPPORT, &psid, "Send me the invoice")
-        .unwrap();
+    let (_, chat) = my_new_chat(&s, "Ivo", "Send me the invoice").await;
     let runtime = &s.runtime;
-    eventually("the chat is offered", || async {
-        runtime.list_chats().await.unwrap().len() == 1
-    })
-    .await;
-    let chat = runtime.list_chats().await.unwrap().remove(0);
-    runtime.accept_chat(&chat.id).await.unwrap();
     let pdf = b"%PDF-1.4 invoice for Ivo".to_vec();
     runtime
         .send_file(SendFile {
@@ -426,16 +414,9 @@ async fn a_postback_while_a_bot_holds_the_thread_is_the_bots_chat() {
 #[tokio::test]
 async fn reconnecting_a_page_whose_token_died_sends_what_was_waiting() {
     let s = setup().await;
-    let psid = customer(&s, "Ada");
+    let (_, chat) = my_new_chat(&s, "Ada", "Hello?").await;
     let fb = s.fb.sandbox.facebook();
-    fb.customer_writes(SUPPORT, &psid, "Hello?").unwrap();
     let runtime = &s.runtime;
-    eventually("the chat is offered", || async {
-        runtime.list_chats().await.unwrap().len() == 1
-    })
-    .await;
-    let chat = runtime.list_chats().await.unwrap().remove(0);
-    runtime.accept_chat(&chat.id).await.unwrap();
     fb.change_password(dialog::EMAIL, "changed").unwrap(); // every token of the admin dies
     runtime
         .send_reply(&chat.id, "One moment please")
