@@ -55,6 +55,7 @@
 
 pub mod feed;
 pub mod follower;
+pub mod lease;
 
 /// What can go wrong while following the feed.
 #[derive(Debug, thiserror::Error)]
