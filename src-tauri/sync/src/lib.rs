@@ -56,6 +56,7 @@
 pub mod feed;
 pub mod follower;
 pub mod lease;
+pub mod router;
 
 /// What can go wrong while following the feed.
 #[derive(Debug, thiserror::Error)]
@@ -64,4 +65,6 @@ pub enum SyncError {
     Postgres(#[from] sqlx::Error),
     #[error("the changes could not be applied to the local cache: {0}")]
     Apply(follower::ApplyError),
+    #[error("the shared database holds data Switchboard cannot read: {0}")]
+    Corrupt(String),
 }

@@ -1,0 +1,202 @@
+//! The routing core's state, read from Postgres with the rows a pass may change locked.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sqlx::{PgConnection, Row};
+use switchboard_engine::domain::{Id, RoutingRule};
+use switchboard_engine::routing::{
+    Operator, OperatorStatus, Queue, RoutedChat, RoutedState, RoutingState, Settings,
+};
+
+use crate::SyncError;
+
+/// The state a pass starts from.
+pub(super) struct Loaded {
+    pub state: RoutingState,
+    /// Chats no pass has routed yet (stored `arrival` 0), as (chat, queue) in the order they were
+    /// created. They are not in `state`: the pass feeds each as `ChatArrived`, which gives it its
+    /// place in line after every routed chat.
+    pub arrivals: Vec<(Id, Id)>,
+}
+
+/// Settings, operators (rows locked, id order), queues with members, and every chat that is not
+/// completed (rows locked, id order) with its offers.
+pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, SyncError> {
+    let mut operators = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT u.id, u.status, u.last_assigned_at FROM users u ORDER BY u.id FOR UPDATE",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        operators.insert(
+            row.try_get::<String, _>("id")?,
+            Operator {
+                status: parse_status(row.try_get("status")?)?,
+                roles: BTreeSet::new(),
+                last_assigned_at: row.try_get("last_assigned_at")?,
+                active_chats: 0,
+            },
+        );
+    }
+    let open = sqlx::query(
+        "SELECT id, queue_id, state, operator_id, offered_at, arrival, last_message_at,
+                last_message_outbound, excluded, created_at
+         FROM chats WHERE state IN ('queued', 'offered', 'active') ORDER BY id FOR UPDATE",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    // A shared database may not have these rows: the SPEC defaults apply, as in sb_accept_chat.
+    let defaults = Settings::default();
+    let settings = Settings {
+        simultaneous_chats: setting(conn, "SimultaneousChats")
+            .await?
+            .unwrap_or(defaults.simultaneous_chats),
+        accept_timeout: setting(conn, "OperatorAcceptChatTimeout")
+            .await?
+            .map_or(defaults.accept_timeout, |minutes| {
+                i64::from(minutes) * 60_000
+            }),
+    };
+    for row in sqlx::query("SELECT user_id, role_id FROM user_roles")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        if let Some(op) = operators.get_mut(row.try_get::<&str, _>("user_id")?) {
+            op.roles.insert(row.try_get("role_id")?);
+        }
+    }
+    let mut queues = BTreeMap::new();
+    for row in sqlx::query("SELECT id, rule, completion_timeout_min FROM queues")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let timeout: Option<i32> = row.try_get("completion_timeout_min")?;
+        queues.insert(
+            row.try_get::<String, _>("id")?,
+            Queue {
+                rule: RoutingRule::parse(row.try_get("rule")?).map_err(corrupt)?,
+                completion_timeout: timeout.map(|m| i64::from(m) * 60_000),
+                users: BTreeSet::new(),
+                roles: BTreeSet::new(),
+            },
+        );
+    }
+    for (sql, by_role) in [
+        (
+            "SELECT queue_id, user_id AS member FROM queue_operators",
+            false,
+        ),
+        ("SELECT queue_id, role_id AS member FROM queue_roles", true),
+    ] {
+        for row in sqlx::query(sql).fetch_all(&mut *conn).await? {
+            if let Some(q) = queues.get_mut(row.try_get::<&str, _>("queue_id")?) {
+                let member: String = row.try_get("member")?;
+                if by_role {
+                    q.roles.insert(member);
+                } else {
+                    q.users.insert(member);
+                }
+            }
+        }
+    }
+    let mut offers: HashMap<String, BTreeSet<Id>> = HashMap::new();
+    for row in sqlx::query("SELECT chat_id, user_id FROM chat_offers")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        offers
+            .entry(row.try_get("chat_id")?)
+            .or_default()
+            .insert(row.try_get("user_id")?);
+    }
+    let (mut fresh, routed): (Vec<_>, Vec<_>) = open
+        .into_iter()
+        .partition(|row| row.try_get::<i64, _>("arrival").is_ok_and(|a| a == 0));
+    fresh.sort_by_cached_key(|row| {
+        let created: i64 = row.try_get("created_at").unwrap_or(0);
+        let id: String = row.try_get("id").unwrap_or_default();
+        (created, id)
+    });
+    let arrivals = fresh
+        .iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("queue_id")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let chats = open_chats(routed, &mut offers, &mut operators)?;
+    let next_arrival = chats.values().map(|c| c.arrival + 1).max().unwrap_or(1);
+    Ok(Loaded {
+        state: RoutingState {
+            settings,
+            operators,
+            queues,
+            chats,
+            next_arrival,
+        },
+        arrivals,
+    })
+}
+
+/// The routed open chats with their offers; counts each operator's active chats.
+fn open_chats(
+    rows: Vec<sqlx::postgres::PgRow>,
+    offers: &mut HashMap<String, BTreeSet<Id>>,
+    operators: &mut BTreeMap<Id, Operator>,
+) -> Result<BTreeMap<Id, RoutedChat>, SyncError> {
+    let mut chats = BTreeMap::new();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let arrival = u64::try_from(row.try_get::<i64, _>("arrival")?).unwrap_or(0);
+        let state = match row.try_get::<&str, _>("state")? {
+            "queued" => RoutedState::Queued,
+            "offered" => RoutedState::Offered,
+            _ => RoutedState::Active,
+        };
+        let operator: Option<Id> = row.try_get("operator_id")?;
+        if let Some(op) = operator.as_ref().and_then(|id| operators.get_mut(id)) {
+            op.active_chats += 1;
+        }
+        let excluded: String = row.try_get("excluded")?;
+        chats.insert(
+            id.clone(),
+            RoutedChat {
+                queue_id: row.try_get("queue_id")?,
+                state,
+                operator,
+                offered_to: offers.remove(&id).unwrap_or_default(),
+                offered_at: row.try_get("offered_at")?,
+                arrival,
+                last_message_at: row.try_get("last_message_at")?,
+                last_message_outbound: row.try_get("last_message_outbound")?,
+                excluded: serde_json::from_str(&excluded).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(chats)
+}
+
+async fn setting(conn: &mut PgConnection, key: &str) -> Result<Option<u32>, SyncError> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    value
+        .map(|value| {
+            value
+                .parse()
+                .map_err(|_| SyncError::Corrupt(format!("setting {key} = {value:?}")))
+        })
+        .transpose()
+}
+
+fn parse_status(text: &str) -> Result<OperatorStatus, SyncError> {
+    match text {
+        "active" => Ok(OperatorStatus::Active),
+        "inactive" => Ok(OperatorStatus::Inactive),
+        "offline" => Ok(OperatorStatus::Offline),
+        other => Err(SyncError::Corrupt(format!("operator status {other:?}"))),
+    }
+}
+
+fn corrupt(error: switchboard_engine::StoreError) -> SyncError {
+    SyncError::Corrupt(error.to_string())
+}

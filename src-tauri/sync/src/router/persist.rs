@@ -1,0 +1,234 @@
+//! Writing a pass: the rows whose routing state differs, the decisions with their reasons, and the
+//! system lines a person reads in the chat. Everything inside the pass's transaction.
+
+use serde_json::json;
+use sqlx::PgConnection;
+use switchboard_engine::clock::Millis;
+use switchboard_engine::domain::new_id;
+use switchboard_engine::routing::{
+    Decision, OperatorStatus, RoutedChat, RoutedState, RoutingState, Why,
+};
+
+use super::load::Loaded;
+use crate::SyncError;
+
+/// The decisions worth recording: not refusals, and not a `Wait` for a chat that was already
+/// waiting (every pass re-evaluates every waiting chat; restating it would log a row per pass).
+pub(super) fn meaningful(before: &Loaded, decisions: Vec<Decision>) -> Vec<Decision> {
+    decisions
+        .into_iter()
+        .filter(|decision| match decision {
+            Decision::Refuse { .. } => false,
+            Decision::Wait { chat_id, .. } => before
+                .state
+                .chats
+                .get(chat_id)
+                .is_none_or(|chat| chat.state != RoutedState::Queued),
+            _ => true,
+        })
+        .collect()
+}
+
+pub(super) async fn write(
+    conn: &mut PgConnection,
+    loaded: &Loaded,
+    after: &RoutingState,
+    decisions: &[Decision],
+    now: Millis,
+) -> Result<(), SyncError> {
+    let before = &loaded.state;
+    for (id, chat) in &after.chats {
+        let old = before.chats.get(id);
+        if old == Some(chat) {
+            continue;
+        }
+        write_chat(conn, id, chat, now).await?;
+        let had = old.map(|c| c.offered_to.clone()).unwrap_or_default();
+        for gone in had.difference(&chat.offered_to) {
+            sqlx::query("DELETE FROM chat_offers WHERE chat_id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(gone)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for new in chat.offered_to.difference(&had) {
+            sqlx::query(
+                "INSERT INTO chat_offers (chat_id, user_id, offered_at) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(new)
+            .bind(chat.offered_at.unwrap_or(now))
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    for (id, op) in &after.operators {
+        let old = before.operators.get(id);
+        if old.is_some_and(|o| o.status == op.status && o.last_assigned_at == op.last_assigned_at) {
+            continue;
+        }
+        sqlx::query("UPDATE users SET status = $1, last_assigned_at = $2 WHERE id = $3")
+            .bind(status_str(op.status))
+            .bind(op.last_assigned_at)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for decision in decisions {
+        record(conn, decision, now).await?;
+    }
+    Ok(())
+}
+
+async fn write_chat(
+    conn: &mut PgConnection,
+    id: &str,
+    chat: &RoutedChat,
+    now: Millis,
+) -> Result<(), SyncError> {
+    let state = match chat.state {
+        RoutedState::Queued => "queued",
+        RoutedState::Offered => "offered",
+        RoutedState::Active => "active",
+        RoutedState::Completed => "completed",
+    };
+    let completed_at = (chat.state == RoutedState::Completed).then_some(now);
+    sqlx::query(
+        "UPDATE chats SET queue_id = $1, state = $2, operator_id = $3, offered_at = $4,
+             arrival = $5, excluded = $6, completed_at = COALESCE($7, completed_at)
+         WHERE id = $8",
+    )
+    .bind(&chat.queue_id)
+    .bind(state)
+    .bind(&chat.operator)
+    .bind(chat.offered_at)
+    .bind(i64::try_from(chat.arrival).unwrap_or(i64::MAX))
+    .bind(serde_json::to_string(&chat.excluded).unwrap_or_else(|_| "[]".into()))
+    .bind(completed_at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One `routing_decisions` row, plus the system line the decision adds to the chat.
+async fn record(
+    conn: &mut PgConnection,
+    decision: &Decision,
+    now: Millis,
+) -> Result<(), SyncError> {
+    let (chat_id, kind, why, chosen, summary, line): (
+        &str,
+        &str,
+        Option<&Why>,
+        Option<&str>,
+        &str,
+        Option<String>,
+    ) = match decision {
+        Decision::Offer { chat_id, why, .. } => {
+            (chat_id, "offer", Some(why), None, &why.summary, None)
+        }
+        Decision::Assign {
+            chat_id,
+            operator_id,
+            why,
+        } => (
+            chat_id,
+            "assign",
+            Some(why),
+            Some(operator_id),
+            &why.summary,
+            Some(format!(
+                "Chat assigned to {}",
+                user_name(conn, operator_id).await?
+            )),
+        ),
+        Decision::WithdrawOffer {
+            chat_id,
+            operator_id,
+            why,
+        } => (chat_id, "withdraw", None, Some(operator_id), why, None),
+        Decision::SetInactive {
+            operator_id,
+            chat_id,
+            why,
+        } => (
+            chat_id,
+            "set_inactive",
+            None,
+            Some(operator_id),
+            why,
+            Some(format!(
+                "{} did not accept the chat in time and is now Inactive",
+                user_name(conn, operator_id).await?
+            )),
+        ),
+        Decision::Complete { chat_id, why } => (
+            chat_id,
+            "complete",
+            None,
+            None,
+            why,
+            Some(format!("Chat completed: {why}")),
+        ),
+        Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why, None),
+        Decision::Refuse { .. } => return Ok(()),
+    };
+    sqlx::query(
+        "INSERT INTO routing_decisions
+             (id, chat_id, decided_at, kind, rule, candidates, chosen_user_id, reason, tie_break)
+         VALUES ($1, $2, $3, $4, $5, $6::JSONB, $7, $8, $9)",
+    )
+    .bind(new_id())
+    .bind(chat_id)
+    .bind(now)
+    .bind(kind)
+    .bind(why.map(|w| w.rule.as_str()))
+    .bind(why.map_or_else(|| "[]".to_owned(), candidates_json))
+    .bind(chosen)
+    .bind(summary)
+    .bind(why.and_then(|w| w.tie_break.as_deref()))
+    .execute(&mut *conn)
+    .await?;
+    if let Some(line) = line {
+        sqlx::query(
+            "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at)
+             SELECT $1, id, channel_id, 'system', $2, '', $3 FROM chats WHERE id = $4",
+        )
+        .bind(new_id())
+        .bind(line)
+        .bind(now)
+        .bind(chat_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn user_name(conn: &mut PgConnection, id: &str) -> Result<String, SyncError> {
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(name.unwrap_or_else(|| "an operator".into()))
+}
+
+fn candidates_json(why: &Why) -> String {
+    let list: Vec<_> = why
+        .candidates
+        .iter()
+        .map(|c| {
+            json!({"operator_id": c.operator_id, "active_chats": c.active_chats,
+                   "last_assigned_at": c.last_assigned_at})
+        })
+        .collect();
+    serde_json::Value::from(list).to_string()
+}
+
+fn status_str(status: OperatorStatus) -> &'static str {
+    match status {
+        OperatorStatus::Active => "active",
+        OperatorStatus::Inactive => "inactive",
+        OperatorStatus::Offline => "offline",
+    }
+}

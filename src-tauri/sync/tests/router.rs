@@ -1,0 +1,186 @@
+//! The shared router on a real Postgres: the standalone routing rules, decided in one transaction,
+//! with operators acting through their own roles and several routers running at once.
+
+mod shared_db;
+
+use std::sync::Arc;
+
+use shared_db::SharedDb;
+use switchboard_engine::clock::ManualClock;
+use switchboard_sync::router::{RouterClock, SharedRouter};
+
+const T0: i64 = 1_800_000_000_000;
+
+fn router(db: &SharedDb, clock: &ManualClock) -> SharedRouter {
+    SharedRouter::new(
+        db.owner.clone(),
+        RouterClock::Fixed(Arc::new(clock.clone())),
+    )
+}
+
+async fn accept(db: &SharedDb, who: &str, chat: &str) -> Result<(), String> {
+    let mut desktop = db.desktop_of(who).await;
+    sqlx::query("SELECT sb_accept_chat($1)")
+        .bind(chat)
+        .execute(&mut desktop)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+async fn change_count(db: &SharedDb) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM change_log")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_to_all_offer_reaches_everyone_and_vanishes_when_one_accepts() {
+    let db = SharedDb::create("to_all").await;
+    let ann = db.operator("ann").await;
+    let bob = db.operator("bob").await;
+    let clock = ManualClock::at(T0);
+    let chat = db.customer_writes("c1", T0).await;
+
+    let pass = router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(pass.decisions.len(), 1, "{:?}", pass.decisions);
+    assert_eq!(db.offers_of(&chat).await, [ann.clone(), bob.clone()]);
+    assert_eq!(db.state_of(&chat).await.0, "offered");
+
+    accept(&db, "ann", &chat).await.unwrap();
+    assert_eq!(db.state_of(&chat).await, ("active".into(), Some(ann)));
+    assert!(db.offers_of(&chat).await.is_empty(), "Bob's offer is gone");
+    let refused = accept(&db, "bob", &chat).await.unwrap_err();
+    assert!(refused.contains("already accepted"), "{refused}");
+
+    // Nothing left to decide: a pass changes no row, so it wakes no follower (and no router).
+    let changes = change_count(&db).await;
+    let idle = router(&db, &clock).route_once().await.unwrap();
+    assert!(idle.decisions.is_empty(), "{:?}", idle.decisions);
+    assert_eq!(change_count(&db).await, changes);
+}
+
+#[tokio::test]
+async fn a_waiting_chat_is_not_logged_again_by_every_pass() {
+    let db = SharedDb::create("to_all").await;
+    let clock = ManualClock::at(T0);
+    db.customer_writes("c1", T0).await;
+    let first = router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(db.decisions("wait").await, 1, "{:?}", first.decisions);
+    for _ in 0..3 {
+        router(&db, &clock).route_once().await.unwrap();
+    }
+    assert_eq!(
+        db.decisions("wait").await,
+        1,
+        "no operator: still one 'wait' row"
+    );
+
+    // An operator joins the queue: the next pass offers the chat.
+    let ann = db.operator("ann").await;
+    router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(db.offers_of("chat-c1").await, [ann]);
+}
+
+#[tokio::test]
+async fn an_operator_at_capacity_loses_their_other_offers() {
+    let db = SharedDb::create("to_all").await;
+    db.set("SimultaneousChats", "1").await;
+    let ann = db.operator("ann").await;
+    let bob = db.operator("bob").await;
+    let clock = ManualClock::at(T0);
+    let first = db.customer_writes("c1", T0).await;
+    let second = db.customer_writes("c2", T0 + 1).await;
+    router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(db.offers_of(&second).await, [ann.clone(), bob.clone()]);
+
+    accept(&db, "ann", &first).await.unwrap();
+    router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(
+        db.offers_of(&second).await,
+        [bob],
+        "Ann is at her limit of 1"
+    );
+    let refused = accept(&db, "ann", &second).await.unwrap_err();
+    assert!(refused.contains("not offered to you"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_missed_freest_offer_fires_once_however_many_routers_race() {
+    let db = SharedDb::create("freest").await;
+    db.set("OperatorAcceptChatTimeout", "1").await;
+    let ann = db.operator("ann").await;
+    let bob = db.operator("bob").await;
+    let clock = ManualClock::at(T0);
+    let chat = db.customer_writes("c1", T0).await;
+    let pass = router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(
+        db.offers_of(&chat).await,
+        [ann.as_str()],
+        "the smallest id breaks the tie"
+    );
+    assert_eq!(pass.next_deadline, Some(T0 + 60_000));
+
+    // One millisecond early: nothing happens.
+    clock.advance(59_999);
+    router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(db.offers_of(&chat).await, [ann.as_str()]);
+
+    // Due: six routers on six connections pass at once; exactly one acts.
+    clock.advance(1);
+    let passes: Vec<_> = (0..6)
+        .map(|_| {
+            let router = router(&db, &clock);
+            tokio::spawn(async move { router.route_once().await.unwrap() })
+        })
+        .collect();
+    let mut acted = 0;
+    for pass in passes {
+        if !pass.await.unwrap().decisions.is_empty() {
+            acted += 1;
+        }
+    }
+    assert_eq!(acted, 1);
+    assert_eq!(db.decisions("set_inactive").await, 1);
+    assert_eq!(db.status_of(&ann).await, "inactive");
+    assert_eq!(db.offers_of(&chat).await, [bob], "the next freest gets it");
+}
+
+#[tokio::test]
+async fn an_idle_chat_completes_once_after_the_queue_timeout() {
+    let db = SharedDb::create("to_all").await;
+    sqlx::query("UPDATE queues SET completion_timeout_min = 2")
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    db.operator("ann").await;
+    let clock = ManualClock::at(T0);
+    let chat = db.customer_writes("c1", T0).await;
+    router(&db, &clock).route_once().await.unwrap();
+    accept(&db, "ann", &chat).await.unwrap();
+    // The operator answered last: the completion clock runs from that message.
+    sqlx::query(
+        "UPDATE chats SET last_message_at = $1, last_message_outbound = TRUE WHERE id = $2",
+    )
+    .bind(T0 + 1_000)
+    .bind(&chat)
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    clock.advance(1_000 + 120_000);
+    let (first, second) = (router(&db, &clock), router(&db, &clock));
+    let (a, b) = tokio::join!(first.route_once(), second.route_once());
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(db.state_of(&chat).await, ("completed".into(), None));
+    assert_eq!(db.decisions("complete").await, 1);
+    let lines: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND kind = 'system' AND text LIKE 'Chat completed%'",
+    )
+    .bind(&chat)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(lines, 1);
+}
