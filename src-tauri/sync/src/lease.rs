@@ -55,7 +55,10 @@ pub struct Millis(pub u64);
 impl std::ops::Add<Duration> for Millis {
     type Output = Millis;
     fn add(self, d: Duration) -> Millis {
-        Millis(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+        Millis(
+            self.0
+                .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        )
     }
 }
 
@@ -379,10 +382,10 @@ impl Driver {
             if *stop.borrow() || events.is_closed() {
                 break;
             }
-            let now = self.now();
+            let sent = self.now();
             // A call in flight is not interrupted by `stop` (it is bounded by `answer_by`): its
             // answer may be a lease we must release.
-            let (sent, answer) = match keeper.next(now) {
+            let answer = match keeper.next(sent) {
                 Next::Sleep { until } => {
                     tokio::select! {
                         () = tokio::time::sleep_until(self.at(until)) => {}
@@ -391,71 +394,73 @@ impl Driver {
                     continue;
                 }
                 Next::Lost => {
-                    tracing::warn!(channel = %self.channel_id, "connector lease not renewed in time: stop polling");
+                    let channel = &self.channel_id;
+                    tracing::warn!(channel, "connector lease not renewed in time: stop polling");
                     let _ = events.send(LeaseEvent::Lost);
                     continue;
                 }
-                Next::Acquire { answer_by } => {
-                    let call = sqlx::query_scalar::<_, Option<i64>>(
-                        "SELECT sb_acquire_lease($1, $2, $3)",
-                    )
-                    .bind(&self.channel_id)
-                    .bind(&self.holder_id)
-                    .bind(ttl_ms)
-                    .fetch_one(&self.pg);
-                    let answer = match tokio::time::timeout_at(self.at(answer_by), call).await {
-                        Ok(Ok(Some(fencing))) => Answer::Granted(fencing),
-                        Ok(Ok(None)) => Answer::Refused,
-                        Ok(Err(e)) => {
-                            tracing::warn!(channel = %self.channel_id, error = %e, "acquiring the connector lease failed");
-                            Answer::Failed
-                        }
-                        Err(_) => Answer::Failed,
-                    };
-                    (now, answer)
-                }
-                Next::Renew { fencing, answer_by } => {
-                    let call = sqlx::query_scalar::<_, bool>("SELECT sb_renew_lease($1, $2, $3, $4)")
-                        .bind(&self.channel_id)
-                        .bind(&self.holder_id)
-                        .bind(fencing)
-                        .bind(ttl_ms)
-                        .fetch_one(&self.pg);
-                    let answer = match tokio::time::timeout_at(self.at(answer_by), call).await {
-                        Ok(Ok(true)) => Answer::Granted(fencing),
-                        Ok(Ok(false)) => Answer::Refused,
-                        Ok(Err(e)) => {
-                            tracing::warn!(channel = %self.channel_id, error = %e, "renewing the connector lease failed");
-                            Answer::Failed
-                        }
-                        Err(_) => Answer::Failed,
-                    };
-                    (now, answer)
-                }
+                Next::Acquire { answer_by } => self.acquire(ttl_ms, answer_by).await,
+                Next::Renew { fencing, answer_by } => self.renew(fencing, ttl_ms, answer_by).await,
             };
             if let Some(event) = keeper.answer(sent, self.now(), answer) {
                 if event == LeaseEvent::Lost {
-                    tracing::warn!(channel = %self.channel_id, "connector lease lost: stop polling");
+                    let channel = &self.channel_id;
+                    tracing::warn!(channel, "connector lease lost: stop polling");
                 }
                 let _ = events.send(event);
             }
         }
         if let Some(fencing) = keeper.holding() {
-            let release = sqlx::query_scalar::<_, bool>("SELECT sb_release_lease($1, $2, $3)")
-                .bind(&self.channel_id)
-                .bind(&self.holder_id)
-                .bind(fencing)
-                .fetch_one(&self.pg);
-            // Bounded: if the database is away, the lease simply expires.
-            match tokio::time::timeout(keeper.policy().ttl, release).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(channel = %self.channel_id, error = %e, "releasing the connector lease failed; it expires by itself");
-                }
-                Err(_) => {}
-            }
+            self.release(fencing, keeper.policy().ttl).await;
             keeper.released(self.now());
         }
+    }
+
+    async fn acquire(&self, ttl_ms: i64, answer_by: Millis) -> Answer {
+        let call = sqlx::query_scalar::<_, Option<i64>>("SELECT sb_acquire_lease($1, $2, $3)")
+            .bind(&self.channel_id)
+            .bind(&self.holder_id)
+            .bind(ttl_ms)
+            .fetch_one(&self.pg);
+        match tokio::time::timeout_at(self.at(answer_by), call).await {
+            Ok(Ok(Some(fencing))) => Answer::Granted(fencing),
+            Ok(Ok(None)) => Answer::Refused,
+            Ok(Err(error)) => self.failed("acquiring", &error),
+            Err(_) => Answer::Failed,
+        }
+    }
+
+    async fn renew(&self, fencing: i64, ttl_ms: i64, answer_by: Millis) -> Answer {
+        let call = sqlx::query_scalar::<_, bool>("SELECT sb_renew_lease($1, $2, $3, $4)")
+            .bind(&self.channel_id)
+            .bind(&self.holder_id)
+            .bind(fencing)
+            .bind(ttl_ms)
+            .fetch_one(&self.pg);
+        match tokio::time::timeout_at(self.at(answer_by), call).await {
+            Ok(Ok(true)) => Answer::Granted(fencing),
+            Ok(Ok(false)) => Answer::Refused,
+            Ok(Err(error)) => self.failed("renewing", &error),
+            Err(_) => Answer::Failed,
+        }
+    }
+
+    /// Bounded by `within`: if the database is away, the lease simply expires.
+    async fn release(&self, fencing: i64, within: Duration) {
+        let call = sqlx::query_scalar::<_, bool>("SELECT sb_release_lease($1, $2, $3)")
+            .bind(&self.channel_id)
+            .bind(&self.holder_id)
+            .bind(fencing)
+            .fetch_one(&self.pg);
+        if let Ok(Err(error)) = tokio::time::timeout(within, call).await {
+            self.failed("releasing", &error);
+        }
+    }
+
+    fn failed(&self, doing: &str, error: &sqlx::Error) -> Answer {
+        let channel = &self.channel_id;
+        tracing::warn!(channel, %error, "{doing} the connector lease failed");
+        Answer::Failed
     }
 }
 
@@ -509,7 +514,12 @@ mod tests {
     #[test]
     fn a_contender_acquires_at_once_then_renews_from_the_send_time() {
         let mut k = keeper();
-        assert_eq!(k.next(ms(0)), Next::Acquire { answer_by: ms(8000) });
+        assert_eq!(
+            k.next(ms(0)),
+            Next::Acquire {
+                answer_by: ms(8000)
+            }
+        );
         assert_eq!(
             k.answer(ms(0), ms(40), Answer::Granted(7)),
             Some(LeaseEvent::Acquired { fencing: 7 })
@@ -603,7 +613,10 @@ mod tests {
         let mut now = ms(0);
         for _ in 0..3 {
             assert!(matches!(k.next(now), Next::Acquire { .. }));
-            assert_eq!(k.answer(now, now + Duration::from_millis(5), Answer::Refused), None);
+            assert_eq!(
+                k.answer(now, now + Duration::from_millis(5), Answer::Refused),
+                None
+            );
             let retry = now + Duration::from_millis(2005);
             assert_eq!(k.next(now), Next::Sleep { until: retry });
             now = retry;
@@ -622,7 +635,12 @@ mod tests {
     #[test]
     fn an_acquisition_answered_too_late_is_not_trusted_and_is_asked_again() {
         let mut k = keeper();
-        assert_eq!(k.next(ms(0)), Next::Acquire { answer_by: ms(8000) });
+        assert_eq!(
+            k.next(ms(0)),
+            Next::Acquire {
+                answer_by: ms(8000)
+            }
+        );
         assert_eq!(k.answer(ms(0), ms(8000), Answer::Granted(2)), None);
         assert_eq!(k.holding(), None);
         assert!(matches!(k.next(ms(8000)), Next::Acquire { .. }));

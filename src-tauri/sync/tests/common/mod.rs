@@ -185,3 +185,57 @@ impl ApplyChanges for SqliteCache {
         Box::pin(async move { self.apply_batch(batch).await.map_err(Into::into) })
     }
 }
+
+/// The URL of `pg`'s own database, for a process of its own (or a login role) to connect to.
+pub async fn database_url(pg: &PgPool) -> String {
+    let admin_url = std::env::var("SWITCHBOARD_TEST_PG_URL").unwrap();
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pg)
+        .await
+        .unwrap();
+    format!("{}/{db}", admin_url.rsplit_once('/').unwrap().0)
+}
+
+pub const ROLE_PASSWORD: &str = "correct horse battery";
+
+/// A Switchboard user with a login role of their own, made by the superuser through
+/// `sb_create_operator_role`. Roles are cluster-wide, so the name carries the database's. Drop
+/// it with [`drop_role`].
+pub async fn operator_role(pg: &PgPool, name: &str) -> String {
+    let user_id = format!("u-{name}");
+    sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, $2, 0)")
+        .bind(&user_id)
+        .bind(name)
+        .execute(pg)
+        .await
+        .unwrap();
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pg)
+        .await
+        .unwrap();
+    let role = format!("{db}_{name}");
+    sqlx::query("SELECT sb_create_operator_role($1, $2, $3, false)")
+        .bind(&role)
+        .bind(ROLE_PASSWORD)
+        .bind(&user_id)
+        .execute(pg)
+        .await
+        .unwrap();
+    role
+}
+
+/// A desktop's connection, logged in with an operator's own role.
+pub async fn connect_as(pg: &PgPool, role: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let options: sqlx::postgres::PgConnectOptions = database_url(pg).await.parse().unwrap();
+    sqlx::PgConnection::connect_with(&options.username(role).password(ROLE_PASSWORD))
+        .await
+        .unwrap()
+}
+
+pub async fn drop_role(pg: &PgPool, role: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}")))
+        .execute(pg)
+        .await
+        .unwrap();
+}
