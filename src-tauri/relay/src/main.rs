@@ -9,6 +9,7 @@ use std::time::Duration;
 use switchboard_engine::StoreError;
 use switchboard_engine::secrets::Keychain;
 use switchboard_relay::{GroupCommit, PostgresSink, RelaySecrets, WEBHOOK_PATH, router};
+use switchboard_sync::router::{RouterClock, SharedRouter};
 
 const USAGE: &str = "usage: switchboard-relay --database-url URL [--listen ADDR]
                          (--workspace ID | --app-secret-file PATH --verify-token-file PATH)
@@ -21,7 +22,15 @@ const USAGE: &str = "usage: switchboard-relay --database-url URL [--listen ADDR]
   --app-secret-file PATH    or read them from files (contents trimmed; must not be world-readable)
   --verify-token-file PATH
 
+The relay also routes chats for shared mode: offers, accept and completion timeouts are decided
+here (desktops may only accept, decline and complete through the database's rules). Any number of
+relays may run on one database; one routing pass runs at a time.
+
 Secrets are never taken from command-line values. Logs: RUST_LOG (default info).";
+
+/// How often the router passes when no change notification woke it (a missed notification, a
+/// lost connection): the longest a waiting chat can go unnoticed.
+const ROUTER_SAFETY_NET: Duration = Duration::from_secs(2);
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 
@@ -150,12 +159,27 @@ async fn serve(args: Args) -> Result<(), String> {
         secrets,
         GroupCommit::new(sink.clone(), Duration::ZERO, 2000),
     );
+    let (stop_routing, stopped) = tokio::sync::watch::channel(false);
+    let (passes, _) = tokio::sync::watch::channel(0);
+    let routing = tokio::spawn(
+        SharedRouter::new(sink.pool().clone(), RouterClock::Database).run(
+            ROUTER_SAFETY_NET,
+            stopped,
+            passes,
+        ),
+    );
     println!("switchboard-relay listening on http://{bound}{WEBHOOK_PATH}");
     tracing::info!(%bound, "ready");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("the server stopped: {e}"))?;
+    let _ = stop_routing.send(true);
+    match routing.await {
+        Ok(Err(error)) => tracing::warn!(%error, "the router stopped"),
+        Err(error) => tracing::warn!(%error, "the router task failed"),
+        Ok(Ok(())) => {}
+    }
     sink.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -52,6 +52,9 @@ use crate::SyncError;
 /// The advisory lock key that serializes router passes (an arbitrary constant: "SWBROUTE").
 pub const ROUTER_LOCK: i64 = 0x5357_4252_4f55_5445;
 
+/// How long a woken router waits for more changes before it passes.
+const COALESCE: Duration = Duration::from_millis(10);
+
 /// Where a pass gets "now" from.
 #[derive(Clone)]
 pub enum RouterClock {
@@ -88,11 +91,34 @@ impl SharedRouter {
     /// One pass: route everything that waits, fire every due timer. Waits for a pass running
     /// elsewhere to finish first, then sees what it wrote.
     pub async fn route_once(&self) -> Result<Pass, SyncError> {
+        let pass = self.pass(true).await?;
+        Ok(pass.unwrap_or_default())
+    }
+
+    /// A pass, unless another router is in one right now (`None`). Skipping is safe for a router
+    /// woken by a change notification: the busy router was listening too, so it passes again
+    /// after the one it is in, and sees the change. Eight routers woken by one change therefore
+    /// make one or two passes between them, not eight.
+    pub async fn try_route_once(&self) -> Result<Option<Pass>, SyncError> {
+        self.pass(false).await
+    }
+
+    async fn pass(&self, wait_for_lock: bool) -> Result<Option<Pass>, SyncError> {
         let mut tx = self.pg.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(ROUTER_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        if wait_for_lock {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(ROUTER_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                .bind(ROUTER_LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+            if !locked {
+                return Ok(None);
+            }
+        }
         let loaded = load::routing_state(&mut tx).await?;
         let now = match &self.clock {
             RouterClock::Database => {
@@ -117,11 +143,11 @@ impl SharedRouter {
         let decisions = persist::meaningful(&loaded, decisions);
         persist::write(&mut tx, &loaded, &after, &decisions, now).await?;
         tx.commit().await?;
-        Ok(Pass {
+        Ok(Some(Pass {
             decisions,
             next_deadline,
             now,
-        })
+        }))
     }
 
     /// Routes until `stop` turns true: a pass on every change notification, when the next timer
@@ -137,8 +163,9 @@ impl SharedRouter {
         let mut listener = PgListener::connect_with(&self.pg).await?;
         listener.listen(crate::feed::CHANNEL).await?;
         loop {
-            let wait = match self.route_once().await {
-                Ok(pass) => {
+            let wait = match self.try_route_once().await {
+                Ok(None) => safety_net,
+                Ok(Some(pass)) => {
                     passes.send_modify(|n| *n += 1);
                     pass.next_deadline
                         .map(|due| {
@@ -151,15 +178,22 @@ impl SharedRouter {
                     safety_net
                 }
             };
-            tokio::select! {
+            let notified = tokio::select! {
                 _ = stop.wait_for(|stopped| *stopped) => return Ok(()),
                 notification = listener.recv() => {
                     // A lost connection is re-established by the listener on the next recv.
                     if let Err(error) = notification {
                         tracing::warn!(%error, "router lost its change notifications");
                     }
+                    true
                 }
-                _ = tokio::time::sleep(wait) => {}
+                _ = tokio::time::sleep(wait) => false,
+            };
+            if notified {
+                // One pass covers every change committed so far, and those of the next few
+                // milliseconds: under load, one pass per burst instead of one per change.
+                tokio::time::sleep(COALESCE).await;
+                while listener.next_buffered().is_some() {}
             }
         }
     }
