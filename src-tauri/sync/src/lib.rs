@@ -53,6 +53,7 @@
 //! the cache in one local transaction. A crash between the two is impossible, so a restarted
 //! follower continues from the last applied batch and applies nothing twice.
 
+pub mod cache;
 pub mod feed;
 pub mod follower;
 pub mod lease;
@@ -65,6 +66,8 @@ pub enum SyncError {
     Postgres(#[from] sqlx::Error),
     #[error("the changes could not be applied to the local cache: {0}")]
     Apply(follower::ApplyError),
+    #[error("the local cache could not be written: {0}")]
+    Cache(sqlx::Error),
     #[error("the shared database holds data Switchboard cannot read: {0}")]
     Corrupt(String),
 }

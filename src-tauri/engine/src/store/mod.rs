@@ -38,6 +38,38 @@ use crate::error::StoreError;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// Opens (creating if needed) a database file with the store's schema, migrated, and nothing
+/// else: no first-run workspace. A shared-mode cache starts like this and is filled from Postgres.
+pub async fn open_schema(path: &Path) -> Result<SqlitePool, StoreError> {
+    let shown = path.display().to_string();
+    let options = SqliteConnectOptions::from_str("sqlite:")
+        .map_err(|source| StoreError::Open {
+            path: shown.clone(),
+            source,
+        })?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode NORMAL survives any crash of the app (a killed
+        // process loses nothing committed); only a power cut or OS crash
+        // may roll back the newest transactions — and then the Telegram
+        // offset rolls back with the messages it confirmed, so they are
+        // fetched again rather than lost. FULL costs an fsync per commit.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(std::time::Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: shown,
+            source,
+        })?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
 /// Default settings of a new workspace (SPEC "Settings").
 const DEFAULT_SETTINGS: &[(&str, &str)] = &[
     ("SimultaneousChats", "2"),
@@ -55,32 +87,7 @@ impl Store {
     /// Opens (creating if needed) the database file, migrates it and makes
     /// sure the first-run workspace exists.
     pub async fn open(path: &Path, now: Millis) -> Result<Self, StoreError> {
-        let shown = path.display().to_string();
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(|source| StoreError::Open {
-                path: shown.clone(),
-                source,
-            })?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // In WAL mode NORMAL survives any crash of the app (a killed
-            // process loses nothing committed); only a power cut or OS crash
-            // may roll back the newest transactions — and then the Telegram
-            // offset rolls back with the messages it confirmed, so they are
-            // fetched again rather than lost. FULL costs an fsync per commit.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: shown,
-                source,
-            })?;
-        MIGRATOR.run(&pool).await?;
+        let pool = open_schema(path).await?;
         let (workspace_id, local_user) = first_run(&pool, now).await?;
         Ok(Self {
             pool,

@@ -1,0 +1,281 @@
+//! A desktop's SQLite cache as a mirror of Postgres: every changed row of a batch is read from
+//! Postgres as it is now and written into the engine's own tables (same schema), or deleted when
+//! Postgres no longer has it, together with the batch's cursor, in one local transaction.
+//!
+//! Reading the row's *current* state (not the state at the time of the change) keeps this simple
+//! and convergent: a row changed again later is written again by a later batch, so after the last
+//! batch every row equals Postgres's. A row may reference one the cache does not have yet (its
+//! insert is in a later batch): the mirror's connection has foreign keys off — Postgres, the source
+//! of truth, enforces them; the cache only mirrors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, Row};
+use tokio::sync::Mutex;
+
+use crate::SyncError;
+use crate::feed::{Batch, Cursor};
+use crate::follower::{ApplyChanges, ApplyFuture};
+
+/// The tables the change feed covers (migration 0006) and their keys, in key order (a composite
+/// key's `row_id` is its parts joined with '/').
+pub const SYNCED_TABLES: &[(&str, &[&str])] = &[
+    ("users", &["id"]),
+    ("roles", &["id"]),
+    ("user_roles", &["user_id", "role_id"]),
+    ("queues", &["id"]),
+    ("queue_operators", &["queue_id", "user_id"]),
+    ("queue_roles", &["queue_id", "role_id"]),
+    ("channels", &["id"]),
+    ("contacts", &["id"]),
+    ("chats", &["id"]),
+    ("chat_offers", &["chat_id", "user_id"]),
+    ("messages", &["id"]),
+    ("attachments", &["id"]),
+];
+
+struct Table {
+    keys: &'static [&'static str],
+    /// The cache's columns (Postgres may have more, e.g. `users.db_role`, which stay there).
+    columns: Vec<String>,
+    upsert: String,
+    delete: String,
+}
+
+/// The engine's SQLite file following Postgres.
+pub struct CacheMirror {
+    pg: PgPool,
+    sqlite: Mutex<SqliteConnection>,
+    tables: BTreeMap<&'static str, Table>,
+}
+
+impl CacheMirror {
+    /// Opens the cache file (created and migrated by the engine, e.g. with
+    /// `switchboard_engine::store::open_schema`) on a connection of the mirror's own.
+    pub async fn open(path: &Path, pg: PgPool) -> Result<Self, SyncError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(SyncError::Cache)?
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(false)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let mut sqlite = SqliteConnection::connect_with(&options)
+            .await
+            .map_err(SyncError::Cache)?;
+        let mut tables = BTreeMap::new();
+        for (name, keys) in SYNCED_TABLES {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                    .bind(name)
+                    .fetch_all(&mut sqlite)
+                    .await
+                    .map_err(SyncError::Cache)?;
+            if columns.is_empty() {
+                return Err(SyncError::Corrupt(format!(
+                    "the cache has no table {name}: open it with the engine's schema first"
+                )));
+            }
+            tables.insert(*name, Table::new(name, keys, columns));
+        }
+        Ok(Self {
+            pg,
+            sqlite: Mutex::new(sqlite),
+            tables,
+        })
+    }
+
+    /// The last change the cache has ([`Cursor::START`] for an empty cache).
+    pub async fn position(&self) -> Result<Cursor, SyncError> {
+        let mut sqlite = self.sqlite.lock().await;
+        let row = sqlx::query("SELECT txid, position FROM sync_position WHERE id = 1")
+            .fetch_optional(&mut *sqlite)
+            .await
+            .map_err(SyncError::Cache)?;
+        Ok(match row {
+            Some(row) => Cursor {
+                txid: row.try_get("txid").map_err(SyncError::Cache)?,
+                position: row.try_get("position").map_err(SyncError::Cache)?,
+            },
+            None => Cursor::START,
+        })
+    }
+
+    async fn apply_batch(&self, batch: &Batch) -> Result<(), SyncError> {
+        // The rows the batch touched, per table, each once.
+        let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for change in &batch.changes {
+            if self.tables.contains_key(change.table.as_str()) {
+                touched
+                    .entry(change.table.as_str())
+                    .or_default()
+                    .insert(change.row_id.as_str());
+            }
+        }
+        let mut current = Vec::new();
+        for (name, ids) in &touched {
+            let rows = self.read_rows(name, ids).await?;
+            current.push((*name, ids, rows));
+        }
+        let mut sqlite = self.sqlite.lock().await;
+        let mut tx = sqlite
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(SyncError::Cache)?;
+        for (name, ids, rows) in &current {
+            let table = &self.tables[name];
+            for id in ids.iter() {
+                match rows.get(*id) {
+                    Some(row) => table.write(&mut tx, row).await?,
+                    None => table.remove(&mut tx, id).await?,
+                }
+            }
+        }
+        sqlx::query(
+            "INSERT INTO sync_position (id, txid, position) VALUES (1, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET txid = excluded.txid, position = excluded.position",
+        )
+        .bind(batch.next_after.txid)
+        .bind(batch.next_after.position)
+        .execute(&mut *tx)
+        .await
+        .map_err(SyncError::Cache)?;
+        tx.commit().await.map_err(SyncError::Cache)?;
+        Ok(())
+    }
+
+    /// The rows of `table` with these keys as Postgres has them now, keyed like `row_id`.
+    async fn read_rows(
+        &self,
+        name: &str,
+        ids: &BTreeSet<&str>,
+    ) -> Result<BTreeMap<String, serde_json::Map<String, serde_json::Value>>, SyncError> {
+        let table = &self.tables[name];
+        let row_key = table
+            .keys
+            .iter()
+            .map(|k| format!("t.{k}"))
+            .collect::<Vec<_>>()
+            .join(" || '/' || ");
+        // Matching on the key columns themselves, so Postgres uses the primary key's index. The
+        // table and column names come from SYNCED_TABLES, never from input; every key is TEXT.
+        let filter = match table.keys {
+            [only] => format!("t.{only} = ANY($1)"),
+            keys => format!(
+                "({}) IN (SELECT {} FROM unnest($1::TEXT[]) AS k)",
+                keys.iter()
+                    .map(|k| format!("t.{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                (1..=keys.len())
+                    .map(|i| format!("split_part(k, '/', {i})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let sql = format!(
+            "SELECT {row_key} AS row_key, to_jsonb(t)::TEXT AS row_json FROM {name} AS t
+             WHERE {filter}"
+        );
+        let wanted: Vec<&str> = ids.iter().copied().collect();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&wanted)
+            .fetch_all(&self.pg)
+            .await?;
+        let mut found = BTreeMap::new();
+        for row in rows {
+            let json: String = row.try_get("row_json")?;
+            let serde_json::Value::Object(fields) = serde_json::from_str(&json)
+                .map_err(|e| SyncError::Corrupt(format!("a {name} row: {e}")))?
+            else {
+                return Err(SyncError::Corrupt(format!("a {name} row is not an object")));
+            };
+            found.insert(row.try_get("row_key")?, fields);
+        }
+        Ok(found)
+    }
+}
+
+impl Table {
+    fn new(name: &str, keys: &'static [&'static str], columns: Vec<String>) -> Self {
+        let placeholders = vec!["?"; columns.len()].join(", ");
+        let updates = columns
+            .iter()
+            .filter(|c| !keys.contains(&c.as_str()))
+            .map(|c| format!("\"{c}\" = excluded.\"{c}\""))
+            .collect::<Vec<_>>();
+        let on_conflict = if updates.is_empty() {
+            "DO NOTHING".to_owned()
+        } else {
+            format!("DO UPDATE SET {}", updates.join(", "))
+        };
+        let quoted = columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let upsert = format!(
+            "INSERT INTO {name} ({quoted}) VALUES ({placeholders}) ON CONFLICT ({}) {on_conflict}",
+            keys.join(", ")
+        );
+        let delete = format!(
+            "DELETE FROM {name} WHERE {}",
+            keys.iter()
+                .map(|k| format!("{k} = ?"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        );
+        Self {
+            keys,
+            columns,
+            upsert,
+            delete,
+        }
+    }
+
+    async fn write(
+        &self,
+        conn: &mut SqliteConnection,
+        row: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), SyncError> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.upsert.as_str()));
+        for column in &self.columns {
+            query = match row.get(column) {
+                None | Some(serde_json::Value::Null) => query.bind(None::<String>),
+                Some(serde_json::Value::Bool(b)) => query.bind(i64::from(*b)),
+                Some(serde_json::Value::Number(n)) => match n.as_i64() {
+                    Some(i) => query.bind(i),
+                    None => query.bind(n.as_f64()),
+                },
+                Some(serde_json::Value::String(s)) => query.bind(s.clone()),
+                Some(other) => query.bind(other.to_string()),
+            };
+        }
+        query.execute(conn).await.map_err(SyncError::Cache)?;
+        Ok(())
+    }
+
+    async fn remove(&self, conn: &mut SqliteConnection, row_id: &str) -> Result<(), SyncError> {
+        let parts: Vec<&str> = if self.keys.len() == 1 {
+            vec![row_id]
+        } else {
+            row_id.splitn(self.keys.len(), '/').collect()
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.delete.as_str()));
+        for part in parts {
+            query = query.bind(part.to_owned());
+        }
+        query.execute(conn).await.map_err(SyncError::Cache)?;
+        Ok(())
+    }
+}
+
+impl ApplyChanges for CacheMirror {
+    fn apply<'a>(&'a self, batch: &'a Batch) -> ApplyFuture<'a> {
+        Box::pin(async move { self.apply_batch(batch).await.map_err(Into::into) })
+    }
+}
