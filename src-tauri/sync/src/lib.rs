@@ -57,6 +57,7 @@ pub mod cache;
 pub mod feed;
 pub mod follower;
 pub mod lease;
+pub mod outbox;
 pub mod router;
 
 /// What can go wrong while following the feed.

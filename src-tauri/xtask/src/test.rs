@@ -56,7 +56,8 @@ pub fn test(args: &[String]) -> Result {
         let pg = ThrowawayPostgres::start()?;
         run(cargo()
             .args(["test", "--workspace"])
-            .env("SWITCHBOARD_TEST_PG_URL", &pg.url))?;
+            .env("SWITCHBOARD_TEST_PG_URL", &pg.url)
+            .env("SWITCHBOARD_TEST_PG_RESTART", pg.restart_command()))?;
     }
     if steps.contains(&"e2e") {
         end_to_end()?;

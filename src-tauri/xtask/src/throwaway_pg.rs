@@ -50,6 +50,21 @@ impl ThrowawayPostgres {
         Ok(pg)
     }
 
+    /// A shell command that restarts the cluster (same port and options), for the outage tests:
+    /// handed to them in SWITCHBOARD_TEST_PG_RESTART.
+    pub fn restart_command(&self) -> String {
+        let restart = format!(
+            "{} -D {} -m fast -w restart >/dev/null",
+            self.bin.join("pg_ctl").display(),
+            self.dir.join("data").display()
+        );
+        if self.as_postgres_user {
+            format!("su postgres -s /bin/sh -c '{restart}'")
+        } else {
+            restart
+        }
+    }
+
     fn run_pg(&self, script: &str) -> Result {
         if self.as_postgres_user {
             run(Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", script]))

@@ -2,6 +2,9 @@
 //! with roles of their own, and customers whose chats wait. For the router and race tests.
 #![allow(dead_code)]
 
+pub mod mirror;
+pub mod netcut;
+
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
