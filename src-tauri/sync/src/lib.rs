@@ -59,6 +59,7 @@ pub mod follower;
 pub mod lease;
 pub mod outbox;
 pub mod router;
+pub mod telegram;
 
 /// What can go wrong while following the feed.
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use api::{ApiError, BotApi, BotUser, MAX_DOWNLOAD_BYTES, TgFile, Upload, UploadKind};
+pub use convert::{Converted, convert, update_id};
 pub use split::split_for_telegram;
 
 /// Everything a running Telegram channel needs from the outside.
