@@ -150,6 +150,176 @@ async fn wait_for_line(log: &mut Lines<BufReader<ChildStderr>>, wanted: &str) {
     assert!(found.is_ok(), "no {wanted:?} from the desktop in 60 s");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_written_on_one_desktop_goes_out_through_the_desktop_holding_the_bot() {
+    let db = SharedDb::create("to_all").await;
+    db.operator("ann").await;
+    db.operator("bob").await;
+    let sandbox = Sandbox::start(SandboxConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        telegram_bots: vec![TOKEN.into()],
+        simulate_customers: false,
+    })
+    .await
+    .unwrap();
+    // Ann's desktop holds the bot.
+    let options = db
+        .server
+        .clone()
+        .database(&db.name)
+        .username(&db.role_of("ann"))
+        .password(shared_db::PASSWORD);
+    let ann_pg = PgPoolOptions::new()
+        .max_connections(3)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let api = switchboard_telegram::BotApi::new(&sandbox.base_url(), TOKEN).unwrap();
+    let mut poller = switchboard_sync::telegram::start(
+        ann_pg,
+        "tg".into(),
+        "ann-1".into(),
+        api,
+        PollerConfig::default(),
+    );
+    poller
+        .state
+        .wait_for(|s| matches!(s, PollerState::Polling { .. }))
+        .await
+        .unwrap();
+    let customer = |text: &str| {
+        sandbox
+            .telegram()
+            .customer_writes(
+                TOKEN,
+                CustomerMessage {
+                    user_id: 42,
+                    first_name: "Dana".into(),
+                    last_name: None,
+                    username: None,
+                    text: text.into(),
+                },
+            )
+            .unwrap();
+    };
+    customer("Hi, my order is late");
+    stored_reaches(&db, 1).await;
+    switchboard_sync::router::SharedRouter::new(
+        db.owner.clone(),
+        switchboard_sync::router::RouterClock::Database,
+    )
+    .route_once()
+    .await
+    .unwrap();
+    let chat: String = sqlx::query_scalar("SELECT id FROM chats")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+
+    // Bob, on his own desktop, accepts and answers: a short reply and one of two parts.
+    let mut bob = db.desktop_of("bob").await;
+    let long = "x".repeat(5000);
+    for (kind, text) in [
+        ("accept", None),
+        ("send", Some("Hello from Bob")),
+        ("send", Some(long.as_str())),
+    ] {
+        let mut args = serde_json::json!({"chat": chat});
+        if let Some(text) = text {
+            args["text"] = text.into();
+        }
+        sqlx::query("SELECT sb_apply($1, $2, $3::JSONB)")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(kind)
+            .bind(args.to_string())
+            .execute(&mut bob)
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sandbox.telegram().sent_messages(TOKEN).len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the replies did not reach Telegram"
+        );
+        // Polling the sandbox's record, bounded by the deadline above.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = sandbox.telegram().sent_messages(TOKEN);
+    let texts: Vec<&str> = sent.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts[0], "Hello from Bob");
+    assert_eq!(
+        texts[1].len() + texts[2].len(),
+        5000,
+        "the long reply in two parts"
+    );
+    assert!(sent.iter().all(|m| m.chat_id == 42));
+    wait_for_delivery(&db, "sent", 2).await;
+    let keys: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT provider_key FROM messages WHERE kind = 'outbound' ORDER BY created_at",
+    )
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert!(
+        keys.iter()
+            .all(|k| k.as_deref().is_some_and(|k| k.starts_with("42/"))),
+        "{keys:?}"
+    );
+
+    // The customer blocked the bot: the next reply fails with a sentence, nothing is retried.
+    sandbox
+        .telegram()
+        .inject_fault(
+            TOKEN,
+            switchboard_sandbox::Fault {
+                method: "sendMessage".into(),
+                error_code: 403,
+                description: "Forbidden: bot was blocked by the user".into(),
+                retry_after: None,
+                times: 1,
+            },
+        )
+        .unwrap();
+    sqlx::query("SELECT sb_apply($1, 'send', $2::JSONB)")
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(serde_json::json!({"chat": chat, "text": "Are you there?"}).to_string())
+        .execute(&mut bob)
+        .await
+        .unwrap();
+    wait_for_delivery(&db, "failed", 1).await;
+    let reason: String =
+        sqlx::query_scalar("SELECT failure_reason FROM messages WHERE delivery = 'failed'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert!(reason.contains("blocked the bot"), "{reason}");
+    poller.stop().await;
+    sandbox.shutdown().await;
+}
+
+async fn wait_for_delivery(db: &SharedDb, delivery: &str, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE kind = 'outbound' AND delivery = $1",
+        )
+        .bind(delivery)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        if count >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{count} of {n} replies {delivery}"
+        );
+        // Polling the database for a count, bounded by the deadline above.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// One desktop: the shared poller as this operator, reporting its state on stderr.
 #[tokio::test]
 #[ignore = "run by the takeover test as its child process"]

@@ -293,7 +293,8 @@ impl Sender {
     }
 }
 
-fn forbidden_reason(description: &str) -> String {
+/// Why Telegram refused a message with 403, in words an operator understands.
+pub fn forbidden_reason(description: &str) -> String {
     if description.contains("blocked by the user") {
         "The customer blocked the bot, so they cannot receive messages until they restart it."
             .into()
@@ -304,7 +305,8 @@ fn forbidden_reason(description: &str) -> String {
     }
 }
 
-fn refused_reason(code: u16, description: &str) -> String {
+/// Why Telegram refused a message with another 4xx, in words an operator understands.
+pub fn refused_reason(code: u16, description: &str) -> String {
     let detail = description
         .strip_prefix("Bad Request: ")
         .unwrap_or(description);

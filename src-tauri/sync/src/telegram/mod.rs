@@ -5,8 +5,12 @@
 //! continues from the stored offset. Telegram keeps updates until an offset confirms them, so
 //! nothing is lost between the two.
 //!
-//! Not yet handled here (the standalone poller does): edits (an edited message's key is already
-//! stored, so the edit is skipped) and customers' files (the fetcher).
+//! The holder also sends the channel's replies ([`send`]), whichever desktop they were written on.
+//!
+//! Not yet handled here (the standalone connector does): edits (an edited message's key is already
+//! stored, so the edit is skipped), customers' files (the fetcher) and operators' files.
+
+mod send;
 
 use std::time::Duration;
 
@@ -83,28 +87,35 @@ pub fn start(
             holder_id.clone(),
             config.lease,
         );
-        let mut polling: Option<JoinHandle<()>> = None;
+        let mut running: Vec<JoinHandle<()>> = Vec::new();
         loop {
             tokio::select! {
                 _ = stop_rx.changed() => break,
                 event = lease.events.recv() => {
-                    if let Some(task) = polling.take() {
-                        // Lost, or re-acquired with a new token: the old poll ends now, its
-                        // long poll abandoned mid-flight.
-                        task.abort();
-                    }
+                    // Lost, or re-acquired with a new token: the old poll and sender end now,
+                    // a long poll or a send abandoned mid-flight.
+                    running.drain(..).for_each(|task| task.abort());
                     match event {
                         Some(LeaseEvent::Acquired { fencing }) => {
                             state_tx.send_replace(PollerState::Polling { fencing });
-                            let bot = Bot {
-                                pg: pg.clone(),
-                                api: api.clone(),
+                            let held = Lease {
                                 channel_id: channel_id.clone(),
                                 holder_id: holder_id.clone(),
                                 fencing,
+                            };
+                            let bot = Bot {
+                                pg: pg.clone(),
+                                api: api.clone(),
+                                lease: held.clone(),
                                 config,
                             };
-                            polling = Some(tokio::spawn(bot.poll(state_tx.clone(), stored_tx.clone())));
+                            running.push(tokio::spawn(bot.poll(state_tx.clone(), stored_tx.clone())));
+                            running.push(tokio::spawn(send_replies(
+                                pg.clone(),
+                                api.clone(),
+                                held,
+                                config.retry,
+                            )));
                         }
                         Some(LeaseEvent::Lost) => {
                             state_tx.send_replace(PollerState::Standby);
@@ -114,9 +125,7 @@ pub fn start(
                 }
             }
         }
-        if let Some(task) = polling.take() {
-            task.abort();
-        }
+        running.drain(..).for_each(|task| task.abort());
         lease.stop().await;
         state_tx.send_replace(PollerState::Standby);
     });
@@ -128,12 +137,54 @@ pub fn start(
     }
 }
 
-struct Bot {
-    pg: PgPool,
-    api: BotApi,
+/// The lease this desktop holds for one channel: what every fenced call passes.
+#[derive(Debug, Clone)]
+struct Lease {
     channel_id: String,
     holder_id: String,
     fencing: i64,
+}
+
+impl Lease {
+    /// Runs a fenced function whose first three arguments are the channel, holder and token.
+    async fn call<'q, F>(
+        &'q self,
+        sql: &'static str,
+        pg: &PgPool,
+        more: F,
+    ) -> Result<(), sqlx::Error>
+    where
+        F: FnOnce(
+            sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    {
+        let query = sqlx::query(sql)
+            .bind(&self.channel_id)
+            .bind(&self.holder_id)
+            .bind(self.fencing);
+        more(query).execute(pg).await?;
+        Ok(())
+    }
+}
+
+/// The sender, restarted after a failure until the lease is lost (then the task is aborted or
+/// the sender returns on its own when fenced out).
+async fn send_replies(pg: PgPool, api: BotApi, lease: Lease, retry: Duration) {
+    loop {
+        match send::run(pg.clone(), api.clone(), lease.clone()).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(channel = %lease.channel_id, %error, "shared sender: retrying");
+                tokio::time::sleep(retry).await;
+            }
+        }
+    }
+}
+
+struct Bot {
+    pg: PgPool,
+    api: BotApi,
+    lease: Lease,
     config: PollerConfig,
 }
 
@@ -147,7 +198,7 @@ impl Bot {
                     stored.send_modify(|n| *n += new);
                     state.send_if_modified(|s| {
                         let polling = PollerState::Polling {
-                            fencing: self.fencing,
+                            fencing: self.lease.fencing,
                         };
                         let changed = *s != polling;
                         *s = polling;
@@ -162,7 +213,7 @@ impl Bot {
                     return;
                 }
                 Err(reason) => {
-                    tracing::warn!(channel = %self.channel_id, %reason, "shared poller");
+                    tracing::warn!(channel = %self.lease.channel_id, %reason, "shared poller");
                     state.send_replace(PollerState::Problem { reason });
                     tokio::time::sleep(self.config.retry).await;
                 }
@@ -174,7 +225,7 @@ impl Bot {
     async fn round(&self, long_poll: Duration) -> Result<Option<u64>, String> {
         let offset: Option<i64> =
             sqlx::query_scalar("SELECT next_offset FROM telegram_cursors WHERE channel_id = $1")
-                .bind(&self.channel_id)
+                .bind(&self.lease.channel_id)
                 .fetch_optional(&self.pg)
                 .await
                 .map_err(|e| format!("The shared database cannot be reached ({e})."))?;
@@ -206,9 +257,9 @@ impl Bot {
             .collect();
         let result =
             sqlx::query_scalar::<_, i32>("SELECT sb_ingest_telegram($1, $2, $3, $4, $5::JSONB)")
-                .bind(&self.channel_id)
-                .bind(&self.holder_id)
-                .bind(self.fencing)
+                .bind(&self.lease.channel_id)
+                .bind(&self.lease.holder_id)
+                .bind(self.lease.fencing)
                 .bind(next_offset)
                 .bind(Value::from(batch).to_string())
                 .fetch_one(&self.pg)
