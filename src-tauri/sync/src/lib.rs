@@ -54,6 +54,7 @@
 //! follower continues from the last applied batch and applies nothing twice.
 
 pub mod cache;
+pub mod desktop;
 pub mod feed;
 pub mod follower;
 pub mod lease;
@@ -68,6 +69,9 @@ pub enum SyncError {
     Postgres(#[from] sqlx::Error),
     #[error("the changes could not be applied to the local cache: {0}")]
     Apply(follower::ApplyError),
+    /// Refused for a reason a person can act on, in words.
+    #[error("{0}")]
+    Refused(String),
     #[error("the local cache could not be written: {0}")]
     Cache(sqlx::Error),
     #[error("the shared database holds data Switchboard cannot read: {0}")]
