@@ -7,8 +7,9 @@
 //! - `cargo xtask test`: install prerequisites, then formatting, clippy,
 //!   TypeScript type-check and unit tests, Rust tests (with a throwaway
 //!   Postgres) and end-to-end tests in the real app under Xvfb.
-//! - `cargo xtask bench [routing|telegram|relay]`: benchmarks, printed as tables with ratios
-//!   against a baseline measured in the same run.
+//! - `cargo xtask bench [routing|telegram|relay|sync]`: benchmarks, printed as tables with ratios
+//!   against a baseline measured in the same run. `sync` (shared mode) starts a throwaway
+//!   Postgres unless `SWITCHBOARD_TEST_PG_URL` is set, and passes its URL in that variable.
 //! - `cargo xtask codegen`: regenerate ui/src/generated/ipc.ts.
 //!
 //! Only std here, so `cargo xtask` compiles before any system package exists.
@@ -22,6 +23,8 @@ mod throwaway_pg;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use throwaway_pg::ThrowawayPostgres;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -31,7 +34,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--no-simulation] | test | bench [routing|telegram|relay] | codegen>"
+                "usage: cargo xtask <run [--no-simulation] | test | bench [routing|telegram|relay|sync] | codegen>"
             );
             return ExitCode::from(2);
         }
@@ -73,6 +76,7 @@ fn bench(args: &[String]) -> Result {
         ),
         ("telegram", "switchboard-runtime", &["telegram"]),
         ("relay", "switchboard-relay", &["relay"]),
+        ("sync", "switchboard-sync", &["sync"]),
     ];
     let wanted = args.first().map(String::as_str);
     let chosen: Vec<_> = SUITES
@@ -90,9 +94,18 @@ fn bench(args: &[String]) -> Result {
     // Anything after the suite name goes to the bench binaries
     // (e.g. `cargo xtask bench relay --database-url postgres://…`).
     let passed = args.get(1..).unwrap_or_default();
-    for (_, package, benches) in chosen {
+    for (name, package, benches) in chosen {
         let mut cmd = process::cargo();
         cmd.args(["bench", "-p", package]);
+        // Shared mode needs a Postgres: a throwaway cluster for this suite's run (dropped, so
+        // stopped and removed, after it), unless the caller gave one.
+        let _pg = if *name == "sync" && std::env::var_os("SWITCHBOARD_TEST_PG_URL").is_none() {
+            let pg = ThrowawayPostgres::start()?;
+            cmd.env("SWITCHBOARD_TEST_PG_URL", &pg.url);
+            Some(pg)
+        } else {
+            None
+        };
         for bench in *benches {
             cmd.args(["--bench", bench]);
         }
