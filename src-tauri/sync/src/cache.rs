@@ -21,9 +21,11 @@ use crate::SyncError;
 use crate::feed::{Batch, Cursor};
 use crate::follower::{ApplyChanges, ApplyFuture};
 
-/// The tables the change feed covers (migration 0006) and their keys, in key order (a composite
-/// key's `row_id` is its parts joined with '/').
+/// The tables the change feed covers (migrations 0006 and 0013) and their keys, in key order (a
+/// composite key's `row_id` is its parts joined with '/').
 pub const SYNCED_TABLES: &[(&str, &[&str])] = &[
+    ("settings", &["key"]),
+    ("chat_actions", &["id"]),
     ("users", &["id"]),
     ("roles", &["id"]),
     ("user_roles", &["user_id", "role_id"]),
