@@ -14,6 +14,10 @@ pub use error::{ErrorCode, IpcError};
 /// Name of the batched event the shell emits when chats or messages change.
 pub const CHATS_CHANGED_EVENT: &str = "chats-changed";
 
+/// Name of the event the shell emits when the shared database connection changes (payload:
+/// `SharedDatabaseView`).
+pub const DATABASE_CHANGED_EVENT: &str = "database-changed";
+
 /// Name of the event the shell emits when a channel's health or settings change
 /// (no payload: the UI reloads `list_channels`).
 pub const CHANNELS_CHANGED_EVENT: &str = "channels-changed";
@@ -486,6 +490,69 @@ pub struct PageConnection {
     pub error: Option<IpcError>,
 }
 
+/// How this desktop works: on its own (everything in its SQLite file), or with a team on a shared
+/// Postgres database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkMode {
+    Standalone,
+    Shared,
+}
+
+/// Whether this desktop reaches the shared database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DatabaseConnection {
+    /// Standalone: there is no shared database.
+    Standalone,
+    Connecting,
+    Online,
+    /// With the reason in words; what the operator does waits on this computer.
+    Offline { reason: String },
+}
+
+/// Settings → Shared database, and the connection badge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SharedDatabaseView {
+    /// The mode this desktop runs in now.
+    pub mode: WorkMode,
+    /// `host:port/database` of the configured shared database (`None` in standalone).
+    pub address: Option<String>,
+    /// The Postgres login of this operator.
+    pub user: Option<String>,
+    /// The operator that login is (known after the first connection).
+    pub operator_name: Option<String>,
+    pub connection: DatabaseConnection,
+    /// Changes made here that have not reached the shared database yet.
+    pub pending_changes: u32,
+    /// The configured mode differs from the running one: restart Switchboard to switch.
+    pub restart_required: bool,
+    /// Why shared mode could not start (e.g. the password is no longer in the keychain).
+    pub problem: Option<String>,
+}
+
+/// Arguments of `test_shared_database` and `connect_shared_database`. The password goes to the
+/// keychain only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SharedDatabaseLogin {
+    /// `host[:port]/database`, or a `postgres://host:port/database` URL without credentials.
+    pub address: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// What a successful connection test found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SharedDatabaseCheck {
+    /// The Switchboard operator this login is.
+    pub operator_name: String,
+    pub is_admin: bool,
+    /// e.g. "PostgreSQL 15.8".
+    pub server_version: String,
+    /// Whether the connection is encrypted (TLS).
+    pub encrypted: bool,
+}
+
 /// The whole generated TypeScript file, in a stable order.
 pub fn typescript_bindings() -> String {
     let cfg = ts_rs::Config::default();
@@ -534,6 +601,11 @@ pub fn typescript_bindings() -> String {
         QueueMember::decl(&cfg),
         RoleView::decl(&cfg),
         WorkspaceSettings::decl(&cfg),
+        WorkMode::decl(&cfg),
+        DatabaseConnection::decl(&cfg),
+        SharedDatabaseView::decl(&cfg),
+        SharedDatabaseLogin::decl(&cfg),
+        SharedDatabaseCheck::decl(&cfg),
     ];
     let mut out =
         String::from("// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n");
@@ -542,6 +614,9 @@ pub fn typescript_bindings() -> String {
     ));
     out.push_str(&format!(
         "export const CHANNELS_CHANGED_EVENT = \"{CHANNELS_CHANGED_EVENT}\";\n\n"
+    ));
+    out.push_str(&format!(
+        "export const DATABASE_CHANGED_EVENT = \"{DATABASE_CHANGED_EVENT}\";\n\n"
     ));
     for decl in decls {
         out.push_str("export ");

@@ -4,6 +4,8 @@ export const CHATS_CHANGED_EVENT = "chats-changed";
 
 export const CHANNELS_CHANGED_EVENT = "channels-changed";
 
+export const DATABASE_CHANGED_EVENT = "database-changed";
+
 export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "storage" | "forbidden" | "keychain" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, details: string | null, };
@@ -308,3 +310,57 @@ simultaneous_chats: number,
  * `OperatorAcceptChatTimeout` in minutes (1–120).
  */
 accept_timeout_min: number, };
+
+export type WorkMode = "standalone" | "shared";
+
+export type DatabaseConnection = { "state": "standalone" } | { "state": "connecting" } | { "state": "online" } | { "state": "offline", reason: string, };
+
+export type SharedDatabaseView = { 
+/**
+ * The mode this desktop runs in now.
+ */
+mode: WorkMode, 
+/**
+ * `host:port/database` of the configured shared database (`None` in standalone).
+ */
+address: string | null, 
+/**
+ * The Postgres login of this operator.
+ */
+user: string | null, 
+/**
+ * The operator that login is (known after the first connection).
+ */
+operator_name: string | null, connection: DatabaseConnection, 
+/**
+ * Changes made here that have not reached the shared database yet.
+ */
+pending_changes: number, 
+/**
+ * The configured mode differs from the running one: restart Switchboard to switch.
+ */
+restart_required: boolean, 
+/**
+ * Why shared mode could not start (e.g. the password is no longer in the keychain).
+ */
+problem: string | null, };
+
+export type SharedDatabaseLogin = { 
+/**
+ * `host[:port]/database`, or a `postgres://host:port/database` URL without credentials.
+ */
+address: string, user: string, password: string, };
+
+export type SharedDatabaseCheck = { 
+/**
+ * The Switchboard operator this login is.
+ */
+operator_name: string, is_admin: boolean, 
+/**
+ * e.g. "PostgreSQL 15.8".
+ */
+server_version: string, 
+/**
+ * Whether the connection is encrypted (TLS).
+ */
+encrypted: boolean, };
