@@ -8,7 +8,11 @@
 //!
 //! Knobs (defaults are the issue's figures):
 //! - `SYNC_BENCH_MESSAGES` (100,000), `SYNC_BENCH_CHATS` (1,000): the cold-sync backlog;
-//!   `SYNC_BENCH_BATCHES` (`2000,5000,10000`): follower batch sizes tried, in that order.
+//!   `SYNC_BENCH_BATCHES` (`2000,5000,10000`): follower batch sizes tried with the bench's cache
+//!   (multi-row upserts); `SYNC_BENCH_MIRROR_BATCHES` (`500,5000`): the same with the desktop's
+//!   `cache::CacheMirror` (the engine's schema, a statement per row); empty to skip.
+//!   `SYNC_BENCH_ROWS_PER_STATEMENT` (0: as many as SQLite takes): the bench cache's (and the bare
+//!   copy's) rows per `INSERT`, to see what a statement per row costs.
 //! - `SYNC_BENCH_LAG_RATE` (50 messages/s), `SYNC_BENCH_LAG_SECONDS` (10), `SYNC_BENCH_SAFETY_NET_MS`
 //!   (1,000): desktop A's writing and desktop B's follower.
 //! - `SYNC_BENCH_ASSIGN_CHATS` (2,000 queued chats), `SYNC_BENCH_RULES` (`freest,to_all`),
@@ -28,6 +32,7 @@ use shared_db::SharedDb;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::{Connection, PgConnection, QueryBuilder, Row, Sqlite};
+use switchboard_sync::cache::CacheMirror;
 use switchboard_sync::feed::{Batch, Cursor};
 use switchboard_sync::follower::{ApplyChanges, ApplyFuture, Follower, FollowerConfig};
 use switchboard_sync::router::{RouterClock, SharedRouter};
@@ -81,8 +86,12 @@ async fn bench() {
         .iter()
         .filter_map(|b| b.parse().ok())
         .collect();
+    let mirror_batches: Vec<i64> = env_list("SYNC_BENCH_MIRROR_BATCHES", "500,5000")
+        .iter()
+        .filter_map(|b| b.parse().ok())
+        .collect();
     eprintln!("sync bench: cold sync, {messages} messages in {chats} chats");
-    let cold = cold_sync(&mut made, messages, chats, &batches).await;
+    let cold = cold_sync(&mut made, messages, chats, &batches, &mirror_batches).await;
     let best = cold.runs.iter().min_by(|a, b| a.1.total_cmp(&b.1)).copied();
     for (batch, seconds) in &cold.runs {
         lines.push(format!(
@@ -97,9 +106,31 @@ async fn bench() {
             cold.baseline / seconds,
         ));
     }
+    for (batch, seconds) in &cold.mirror_runs {
+        lines.push(format!(
+            "| the same through the desktop's `cache::CacheMirror` (engine's SQLite schema, row by row), follower batch {}, s (msg/s) | {:.2} ({}) | the same bare copy: {:.2} ({}) | {:.2} |",
+            thousands(*batch as f64),
+            seconds,
+            thousands(messages as f64 / seconds),
+            cold.baseline,
+            thousands(messages as f64 / cold.baseline),
+            cold.baseline / seconds,
+        ));
+    }
     if let Some((batch, seconds)) = best {
         targets.push(format!(
-            "cold sync ≤ 3 s: {} ({seconds:.2} s at batch {batch})",
+            "cold sync ≤ 3 s: {} with the bench's cache ({seconds:.2} s at batch {batch})",
+            met(seconds <= 3.0)
+        ));
+    }
+    let best_mirror = cold
+        .mirror_runs
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .copied();
+    if let Some((batch, seconds)) = best_mirror {
+        targets.push(format!(
+            "{} with `CacheMirror` ({seconds:.2} s at batch {batch})",
             met(seconds <= 3.0)
         ));
     }
@@ -171,6 +202,14 @@ async fn bench() {
             run.complete.p50,
             run.complete.p99,
             run.assign_decisions,
+        ));
+        notes.push(format!(
+            "`{rule}`, after the race, one at a time: a router pass over {} fresh queued chats {:.1} ms, the next (idle: decides nothing, still loads and locks every operator and open chat) {:.1} ms; `sb_accept_chat` / `sb_complete_chat` with no router running (warm session), p50 {:.1} / {:.1} ms",
+            thousands(n as f64),
+            run.diagnosis.first_pass,
+            run.diagnosis.idle_pass,
+            run.diagnosis.accept,
+            run.diagnosis.complete,
         ));
         targets.push(format!(
             "assignments ≥ 50 % of the claim loop (`{rule}`): {} ({:.1} %)",
@@ -383,7 +422,11 @@ impl Table {
         tx: &mut sqlx::SqliteConnection,
         rows: &[Vec<Val>],
     ) -> Result<(), sqlx::Error> {
-        let per_statement = 30_000 / self.columns.len();
+        let most = 30_000 / self.columns.len();
+        let per_statement = match env_or("SYNC_BENCH_ROWS_PER_STATEMENT", 0) {
+            0 => most,
+            n => n.min(most),
+        };
         let updates: Vec<String> = self
             .columns
             .iter()
@@ -538,13 +581,21 @@ impl ApplyChanges for Cache {
 // 1. Cold sync.
 
 struct Cold {
-    /// (batch size, seconds) per follower run.
+    /// (batch size, seconds) per follower run with the bench's cache.
     runs: Vec<(i64, f64)>,
+    /// The same with the desktop's `CacheMirror` into the engine's schema.
+    mirror_runs: Vec<(i64, f64)>,
     baseline: f64,
     changes: i64,
 }
 
-async fn cold_sync(made: &mut Made, messages: i64, chats: i64, batches: &[i64]) -> Cold {
+async fn cold_sync(
+    made: &mut Made,
+    messages: i64,
+    chats: i64,
+    batches: &[i64],
+    mirror_batches: &[i64],
+) -> Cold {
     let db = made.database("to_all").await;
     for sql in [
         "INSERT INTO contacts (id, channel_id, provider_user_id, name, username, created_at)
@@ -637,8 +688,35 @@ async fn cold_sync(made: &mut Made, messages: i64, chats: i64, batches: &[i64]) 
         pg.close().await;
         sqlite.close().await;
     }
+
+    // The desktop's own mirror (`cache::CacheMirror`) into the engine's schema, same feed.
+    let mut mirror_runs = Vec::new();
+    for &batch_size in mirror_batches {
+        let file = dir.path().join(format!("mirror-{batch_size}.sqlite"));
+        let panel = switchboard_engine::store::open_schema(&file).await.unwrap();
+        let pg = pool_of(&db, 4).await;
+        let mirror = Arc::new(CacheMirror::open(&file, pg.clone()).await.unwrap());
+        let config = FollowerConfig {
+            batch_size,
+            safety_net: Duration::from_secs(1),
+            held_back_retry: Duration::from_millis(20),
+        };
+        let started = Instant::now();
+        let follower = Follower::start(pg.clone(), mirror, Cursor::START, config)
+            .await
+            .unwrap();
+        let mut rounds = follower.rounds.clone();
+        rounds.wait_for(|n| *n >= 1).await.unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        follower.stop().await;
+        check_copied(&panel, messages).await;
+        mirror_runs.push((batch_size, seconds));
+        pg.close().await;
+        panel.close().await;
+    }
     Cold {
         runs,
+        mirror_runs,
         baseline,
         changes,
     }
@@ -892,6 +970,79 @@ struct Assignments {
     accept: Latency,
     complete: Latency,
     assign_decisions: i64,
+    diagnosis: Diagnosis,
+}
+
+/// Where the time goes, measured after the race (not timed with it), one thing at a time.
+struct Diagnosis {
+    /// One pass over `n` fresh queued chats (offers written), ms.
+    first_pass: f64,
+    /// The next pass, deciding nothing with the same open chats loaded and locked, ms.
+    idle_pass: f64,
+    /// `sb_accept_chat` then `sb_complete_chat` with no router running, one call at a time, on a
+    /// warm session, ms (p50 over the operators).
+    accept: f64,
+    complete: f64,
+}
+
+async fn diagnose(db: &SharedDb, n: i64, names: &[String]) -> Diagnosis {
+    for sql in [
+        "INSERT INTO contacts (id, channel_id, provider_user_id, name, created_at)
+         SELECT 'late-ct' || g, 'tg', 'late-u' || g, 'Customer ' || g, g FROM generate_series(1, $1) g",
+        "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, provider_chat_id,
+                            created_at, last_activity_at, last_message_at)
+         SELECT 'late' || lpad(g::text, 6, '0'), 'tg', 'late-ct' || g, 'q', 'queued', 'late-u' || g,
+                sb_now_ms(), sb_now_ms(), sb_now_ms()
+         FROM generate_series(1, $1) g",
+    ] {
+        sqlx::query(sql).bind(n).execute(&db.owner).await.unwrap();
+    }
+    let router = SharedRouter::new(db.owner.clone(), RouterClock::Database);
+    let timed = Instant::now();
+    router.route_once().await.unwrap();
+    let first_pass = timed.elapsed().as_secs_f64() * 1000.0;
+    let timed = Instant::now();
+    router.route_once().await.unwrap();
+    let idle_pass = timed.elapsed().as_secs_f64() * 1000.0;
+    let (mut accept, mut complete) = (Vec::new(), Vec::new());
+    for name in names {
+        let mut desktop = db.desktop_of(name).await;
+        let offered: Vec<String> = sqlx::query_scalar(
+            "SELECT chat_id FROM chat_offers WHERE user_id = $1 ORDER BY chat_id LIMIT 2",
+        )
+        .bind(format!("u-{name}"))
+        .fetch_all(&mut desktop)
+        .await
+        .unwrap();
+        // The first chat warms the session (plpgsql compiles and plans on first call); the
+        // second is measured.
+        for (round, chat) in offered.iter().enumerate() {
+            for (sql, into) in [
+                ("SELECT sb_accept_chat($1)", &mut accept),
+                ("SELECT sb_complete_chat($1)", &mut complete),
+            ] {
+                let timed = Instant::now();
+                sqlx::query(sql)
+                    .bind(chat)
+                    .execute(&mut desktop)
+                    .await
+                    .unwrap();
+                if round == 1 {
+                    into.push(timed.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+        }
+        desktop.close().await.unwrap();
+    }
+    for v in [&mut accept, &mut complete] {
+        v.sort_by(f64::total_cmp);
+    }
+    Diagnosis {
+        first_pass,
+        idle_pass,
+        accept: percentile(&accept, 0.5),
+        complete: percentile(&complete, 0.5),
+    }
 }
 
 #[derive(Default)]
@@ -1014,8 +1165,10 @@ async fn assignments(
             seen: v.len(),
         }
     };
+    let diagnosis = diagnose(&db, n, &names).await;
     Assignments {
         seconds,
+        diagnosis,
         completed: tally.completed.load(Ordering::SeqCst),
         passes: pass_counts.iter().map(|p| *p.borrow()).sum(),
         accepted: tally.accepted.load(Ordering::SeqCst),
