@@ -11,6 +11,7 @@ import type { ChosenTarget } from './components/TransferMenu';
 import { WhyPanel } from './components/WhyPanel';
 import type { ChatSummary, OperatorStatus } from './generated/ipc';
 import { useChats, type UseChatsOptions } from './hooks/useChats';
+import { useSharedDatabase } from './hooks/useSharedDatabase';
 import { t } from './i18n';
 import { errorMessage } from './ipc';
 
@@ -26,6 +27,7 @@ function customerName(chat: ChatSummary | undefined): string {
 /** The operator's communication panel and the Chat settings page. */
 export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
   const model = useChats(options);
+  const database = useSharedDatabase();
   const { chats, selectedId, send, sendFile } = model;
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [view, setView] = useState<View>('panel');
@@ -142,6 +144,7 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
         view={view}
         onNavigate={setView}
         onSetStatus={setStatus}
+        database={database.view}
       />
       <main className="workspace">
         {view === 'panel' && <ChannelHealth channels={model.channels} error={model.channelsError} />}
@@ -165,6 +168,7 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
             channels={model.channels}
             channelsError={model.channelsError}
             onChannelChanged={model.channelChanged}
+            database={database}
           />
         ) : (
           <>

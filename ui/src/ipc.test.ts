@@ -1,7 +1,15 @@
+import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { describe, expect, it } from 'vitest';
+import { DATABASE_CHANGED_EVENT, type SharedDatabaseView } from './generated/ipc';
 import {
   acceptChat,
+  connectSharedDatabase,
+  leaveSharedDatabase,
+  onDatabaseChanged,
+  restartApp,
+  sharedDatabase,
+  testSharedDatabase,
   addTelegramChannel,
   readAttachment,
   replaceChannelToken,
@@ -173,6 +181,58 @@ describe('Messenger commands', () => {
         ['take_thread', { chatId: 'c1' }],
         ['pass_thread_back', { chatId: 'c2' }],
       ]);
+    } finally {
+      clearMocks();
+    }
+  });
+});
+
+describe('shared database commands', () => {
+  it('use the shell command names and send the login as one argument', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    const login = { address: 'db.example.com:5432/switchboard', user: 'ann', password: 'pw' };
+    try {
+      await sharedDatabase();
+      await testSharedDatabase(login);
+      await connectSharedDatabase(login);
+      await leaveSharedDatabase();
+      await restartApp();
+      expect(calls).toEqual([
+        ['shared_database', {}],
+        ['test_shared_database', { login }],
+        ['connect_shared_database', { login }],
+        ['leave_shared_database', {}],
+        ['restart_app', {}],
+      ]);
+    } finally {
+      clearMocks();
+    }
+  });
+
+  it('passes a database-changed view on, and null for a payload that is not one', async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const seen: Array<SharedDatabaseView | null> = [];
+    const view: SharedDatabaseView = {
+      mode: 'shared',
+      address: 'db:5432/sb',
+      user: 'ann',
+      operator_name: 'Ann',
+      connection: { state: 'offline', reason: 'no route to host' },
+      pending_changes: 2,
+      restart_required: false,
+      problem: null,
+    };
+    try {
+      const stop = await onDatabaseChanged((next) => seen.push(next));
+      await emit(DATABASE_CHANGED_EVENT, view);
+      await emit(DATABASE_CHANGED_EVENT, { mode: 'shared' });
+      await emit(DATABASE_CHANGED_EVENT);
+      stop();
+      expect(seen).toEqual([view, null, null]);
     } finally {
       clearMocks();
     }

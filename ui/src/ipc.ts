@@ -6,6 +6,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import {
   CHANNELS_CHANGED_EVENT,
   CHATS_CHANGED_EVENT,
+  DATABASE_CHANGED_EVENT,
   type AttachmentData,
   type ChannelChanges,
   type ChannelView,
@@ -31,6 +32,9 @@ import {
   type RoleView,
   type RoutingExplanation,
   type SendFile,
+  type SharedDatabaseCheck,
+  type SharedDatabaseLogin,
+  type SharedDatabaseView,
   type WorkspaceSettings,
 } from './generated/ipc';
 import { t } from './i18n';
@@ -294,6 +298,35 @@ export function passThreadBack(chatId: string): Promise<null> {
   return call<null>('pass_thread_back', { chatId });
 }
 
+/** The mode this desktop runs in, the shared database it uses (never the password), the connection
+ * state and how many changes wait to be sent. */
+export function sharedDatabase(): Promise<SharedDatabaseView> {
+  return call<SharedDatabaseView>('shared_database');
+}
+
+/** Tries a login without saving anything: who it is, the server and whether the link is encrypted.
+ * Rejects with a sentence for a person (refused password, not a Switchboard operator, password in
+ * the address, server unreachable…). */
+export function testSharedDatabase(login: SharedDatabaseLogin): Promise<SharedDatabaseCheck> {
+  return call<SharedDatabaseCheck>('test_shared_database', { login });
+}
+
+/** Tests the login, puts the password in the keychain and records the setting; shared mode starts
+ * after a restart (the answer has `restart_required`). */
+export function connectSharedDatabase(login: SharedDatabaseLogin): Promise<SharedDatabaseView> {
+  return call<SharedDatabaseView>('connect_shared_database', { login });
+}
+
+/** Goes back to standalone after a restart; nothing is deleted from the shared database. */
+export function leaveSharedDatabase(): Promise<SharedDatabaseView> {
+  return call<SharedDatabaseView>('leave_shared_database');
+}
+
+/** Restarts Switchboard. Resolves only if the shell could not restart (it normally never answers). */
+export function restartApp(): Promise<null> {
+  return call<null>('restart_app');
+}
+
 /** Subscribes to the shell's batched change notifications. */
 export function onChatsChanged(handler: (changed: ChatsChanged) => void): Promise<UnlistenFn> {
   return listen<ChatsChanged>(CHATS_CHANGED_EVENT, (event) => {
@@ -305,4 +338,26 @@ export function onChatsChanged(handler: (changed: ChatsChanged) => void): Promis
 /** Subscribes to "a channel's health or settings changed" (no payload: reload `list_channels`). */
 export function onChannelsChanged(handler: () => void): Promise<UnlistenFn> {
   return listen(CHANNELS_CHANGED_EVENT, () => handler());
+}
+
+function isSharedDatabaseView(value: unknown): value is SharedDatabaseView {
+  if (typeof value !== 'object' || value === null) return false;
+  const view = value as Record<string, unknown>;
+  const connection = view['connection'];
+  return (
+    (view['mode'] === 'standalone' || view['mode'] === 'shared') &&
+    typeof connection === 'object' &&
+    connection !== null &&
+    typeof (connection as Record<string, unknown>)['state'] === 'string' &&
+    typeof view['pending_changes'] === 'number' &&
+    typeof view['restart_required'] === 'boolean'
+  );
+}
+
+/** Subscribes to "the shared database's connection or pending count changed". The handler gets the
+ * new view, or `null` when the payload was not one (then ask `sharedDatabase` again). */
+export function onDatabaseChanged(handler: (view: SharedDatabaseView | null) => void): Promise<UnlistenFn> {
+  return listen<unknown>(DATABASE_CHANGED_EVENT, (event) => {
+    handler(isSharedDatabaseView(event.payload) ? event.payload : null);
+  });
 }

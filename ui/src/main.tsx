@@ -13,6 +13,7 @@ import './styles/messenger.css';
 import './styles/settings.css';
 import './styles/channels.css';
 import './styles/facebook.css';
+import './styles/shared-database.css';
 
 document.documentElement.lang = language;
 

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChannelView, OperatorView, QueueView, RoleView } from '../generated/ipc';
+import type { SharedDatabaseState } from '../hooks/useSharedDatabase';
 import { errorMessage, listOperators, listQueues, listRoles } from '../ipc';
 import { t } from '../i18n';
 import { Block, openableRow } from './Block';
@@ -10,6 +11,7 @@ import { MessengerWebhookInfo } from './MessengerWebhookInfo';
 import { QueueCard } from './QueueCard';
 import { QueueForm } from './QueueForm';
 import { RolesBlock } from './RolesBlock';
+import { SharedDatabaseBlock } from './SharedDatabaseBlock';
 import { ruleKeys } from './WhyPanel';
 import { WorkspaceSettingsBlock } from './WorkspaceSettingsBlock';
 
@@ -167,10 +169,12 @@ interface ChatSettingsProps {
   channelsError: string | null;
   /** Channels as the shell answered them (added or changed). */
   onChannelChanged: (changed: ChannelView | readonly ChannelView[]) => void;
+  /** This desktop's shared-database connection (loaded once for the window). */
+  database: SharedDatabaseState;
 }
 
 /** The designer's "Chat settings" page: one page of blocks, each a table with a "+" button. */
-export function ChatSettings({ channels, channelsError, onChannelChanged }: ChatSettingsProps) {
+export function ChatSettings({ channels, channelsError, onChannelChanged, database }: ChatSettingsProps) {
   const queues = useList(listQueues);
   // Users and roles feed both the queue cards' pickers and the Roles block.
   const operators = useList(listOperators);
@@ -237,6 +241,10 @@ export function ChatSettings({ channels, channelsError, onChannelChanged }: Chat
           />
           <MessengerWebhookInfo refreshKey={facebook.settings} />
         </WorkspaceSettingsBlock>
+        {/* This desktop's own connection, not a workspace setting: every operator connects their
+            own desktop with their own login, so it is a block of its own, outside the workspace
+            Settings. */}
+        <SharedDatabaseBlock database={database} />
       </div>
     </div>
   );

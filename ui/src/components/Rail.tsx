@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import type { ChatSummary, MyStatus, OperatorStatus } from '../generated/ipc';
+import type { ChatSummary, MyStatus, OperatorStatus, SharedDatabaseView } from '../generated/ipc';
 import { t, type MessageKey } from '../i18n';
+import { DatabaseBadge } from './DatabaseBadge';
 
 export type View = 'panel' | 'settings';
 
@@ -19,10 +20,13 @@ interface RailProps {
   onNavigate: (view: View) => void;
   /** Sets the operator's status; rejects with an error the parent shows. */
   onSetStatus: (status: OperatorStatus) => Promise<void>;
+  /** This desktop's shared-database connection (a badge in shared mode only). */
+  database: SharedDatabaseView | null;
 }
 
-/** The narrow left rail: product, the operator's status switch, counters and navigation. */
-export function Rail({ chats, status, statusError, view, onNavigate, onSetStatus }: RailProps) {
+/** The narrow left rail: product, the operator's status switch, the shared database's connection,
+ * counters and navigation. */
+export function Rail({ chats, status, statusError, view, onNavigate, onSetStatus, database }: RailProps) {
   const [switching, setSwitching] = useState(false);
   const mine = chats?.filter((c) => !c.offered_to_me) ?? [];
   // What a bot is answering is not waiting for this operator.
@@ -84,6 +88,8 @@ export function Rail({ chats, status, statusError, view, onNavigate, onSetStatus
           </p>
         )}
       </div>
+
+      <DatabaseBadge view={database} />
 
       <dl className="rail__counters">
         <div

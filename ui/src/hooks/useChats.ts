@@ -126,7 +126,7 @@ export function nextSelection(previous: ChatSummary[], current: ChatSummary[], g
 }
 
 /** Unlistening is asynchronous in Tauri 2; a failure there must not surface as an unhandled rejection. */
-function stopListening(stop: () => void): void {
+export function stopListening(stop: () => void): void {
   try {
     Promise.resolve(stop() as unknown).catch(() => undefined);
   } catch {

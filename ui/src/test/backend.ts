@@ -1,17 +1,19 @@
 // A fake Rust shell for component tests: the chat, routing, status, queue, role, settings, channel,
-// Facebook (app settings, login, page connection), Messenger (reply window, webhook, thread control)
-// and file commands and the chats-changed / channels-changed events. It keeps its own state, so a test sees what the real shell would answer next.
+// Facebook (app settings, login, page connection), Messenger (reply window, webhook, thread control),
+// file and shared-database commands and the chats-changed / channels-changed / database-changed
+// events. It keeps its own state, so a test sees what the real shell would answer next.
 //
 // This is the entry tests import from. The parts live beside it: the data builders in `fixtures.ts`,
 // the shell's shape in `shellTypes.ts`, the shared state helpers in `shellContext.ts` and the
-// commands in `chatCommands.ts`, `adminCommands.ts`, `fileCommands.ts`, `facebookCommands.ts` and
-// `messengerCommands.ts`.
+// commands in `chatCommands.ts`, `adminCommands.ts`, `fileCommands.ts`, `facebookCommands.ts`,
+// `messengerCommands.ts` and `sharedDatabaseCommands.ts`.
 
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import {
   CHANNELS_CHANGED_EVENT,
   CHATS_CHANGED_EVENT,
+  DATABASE_CHANGED_EVENT,
   type AttachmentData,
   type ChannelView,
   type ChatSummary,
@@ -24,19 +26,21 @@ import {
   type ReplyWindow,
   type RoleView,
   type RoutingEntry,
+  type SharedDatabaseView,
   type WorkspaceSettings,
 } from '../generated/ipc';
 import { adminCommands } from './adminCommands';
 import { chatCommands } from './chatCommands';
 import { facebookCommands } from './facebookCommands';
 import { fileCommands } from './fileCommands';
-import { ME, operator, queue, webhook } from './fixtures';
+import { ME, operator, queue, sharedDatabaseView, webhook } from './fixtures';
 import { messengerCommands } from './messengerCommands';
+import { sharedDatabaseCommands } from './sharedDatabaseCommands';
 import { shellContext, UNHANDLED } from './shellContext';
-import type { FakeFacebookApp, FakeMe, FakeShell, Handler } from './shellTypes';
+import type { FakeDatabaseAccount, FakeFacebookApp, FakeMe, FakeShell, Handler } from './shellTypes';
 
 export * from './fixtures';
-export type { Call, FakeFacebookApp, FakeMe, FakeShell } from './shellTypes';
+export type { Call, FakeDatabaseAccount, FakeFacebookApp, FakeMe, FakeShell } from './shellTypes';
 
 export function fakeShell(init: {
   chats?: ChatSummary[];
@@ -55,6 +59,9 @@ export function fakeShell(init: {
   windows?: Record<string, ReplyWindow>;
   pictures?: Record<string, string>;
   webhook?: Partial<MessengerWebhook>;
+  database?: Partial<SharedDatabaseView>;
+  databaseAccounts?: FakeDatabaseAccount[];
+  databaseServer?: Partial<FakeShell['databaseServer']>;
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
   for (const m of init.messages ?? []) {
@@ -87,17 +94,32 @@ export function fakeShell(init: {
     webhook: webhook(init.webhook),
     facebookFailures: new Map(),
     holdFacebookLogin: false,
+    database: sharedDatabaseView(init.database),
+    databaseAccounts: init.databaseAccounts ?? [],
+    databaseServer: { server_version: 'PostgreSQL 15.8', encrypted: true, ...init.databaseServer },
+    databasePassword: null,
     finishFacebookLogin: (outcome) => facebook.finishLogin(outcome),
     calls: [],
     callsOf: (cmd) => shell.calls.filter((c) => c.cmd === cmd),
     override: (cmd, handler) => overrides.set(cmd, handler),
     emitChatsChanged: (chatIds) => emit(CHATS_CHANGED_EVENT, { chat_ids: chatIds } satisfies ChatsChanged),
     emitChannelsChanged: () => emit(CHANNELS_CHANGED_EVENT),
+    emitDatabaseChanged: (changes = {}) => {
+      shell.database = { ...shell.database, ...changes };
+      return emit(DATABASE_CHANGED_EVENT, structuredClone(shell.database));
+    },
   };
 
   const ctx = shellContext(shell);
   const facebook = facebookCommands(ctx);
-  const modules = [chatCommands(ctx), adminCommands(ctx), facebook.commands, fileCommands(ctx), messengerCommands(ctx)];
+  const modules = [
+    chatCommands(ctx),
+    adminCommands(ctx),
+    facebook.commands,
+    fileCommands(ctx),
+    messengerCommands(ctx),
+    sharedDatabaseCommands(ctx),
+  ];
 
   mockIPC(
     (cmd, payload) => {

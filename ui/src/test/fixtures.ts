@@ -1,5 +1,5 @@
 // Builders for the fake shell's data: chats, queues, roles, operators, messages, attachments, channels,
-// and the Messenger/Facebook values (webhook, pages).
+// the Messenger/Facebook values (webhook, pages) and the shared-database view.
 
 import type {
   AttachmentView,
@@ -12,6 +12,7 @@ import type {
   QueueView,
   RoleView,
   RoutingEntry,
+  SharedDatabaseView,
 } from '../generated/ipc';
 
 export const NOW = Date.now();
@@ -146,6 +147,21 @@ export function page(overrides: Partial<PageChoice> & { id: string }): PageChoic
     picture: null,
     connected_channel_id: null,
     can_message: true,
+    ...overrides,
+  };
+}
+
+/** A desktop in standalone unless told otherwise. */
+export function sharedDatabaseView(overrides: Partial<SharedDatabaseView> = {}): SharedDatabaseView {
+  return {
+    mode: 'standalone',
+    address: null,
+    user: null,
+    operator_name: null,
+    connection: { state: 'standalone' },
+    pending_changes: 0,
+    restart_required: false,
+    problem: null,
     ...overrides,
   };
 }

@@ -15,6 +15,7 @@ import type {
   ReplyWindow,
   RoleView,
   RoutingEntry,
+  SharedDatabaseView,
   WorkspaceSettings,
 } from '../generated/ipc';
 
@@ -24,6 +25,15 @@ export interface FakeFacebookApp {
   app_secret: string | null;
   /** Empty: the default. */
   redirect_uri: string;
+}
+
+/** A login the fake shared database accepts, and who it is. */
+export interface FakeDatabaseAccount {
+  address: string;
+  user: string;
+  password: string;
+  operator_name: string;
+  is_admin: boolean;
 }
 
 export interface Call {
@@ -66,10 +76,19 @@ export interface FakeShell {
   holdFacebookLogin: boolean;
   /** Ends a held login: with the pages (default) or another outcome; an Error rejects it. */
   finishFacebookLogin: (outcome?: FacebookLogin | { code: ErrorCode; message: string; details: null }) => void;
+  /** What `shared_database` answers (the mode, connection and pending count). */
+  database: SharedDatabaseView;
+  /** Logins the shared database accepts. */
+  databaseAccounts: FakeDatabaseAccount[];
+  databaseServer: { server_version: string; encrypted: boolean };
+  /** The shared database's password as the keychain holds it after Connect. */
+  databasePassword: string | null;
   calls: Call[];
   callsOf: (cmd: string) => Call[];
   /** Replaces a command's behaviour (throw to reject). */
   override: (cmd: string, handler: Handler) => void;
   emitChatsChanged: (chatIds: string[]) => Promise<void>;
   emitChannelsChanged: () => Promise<void>;
+  /** Changes the database view (mode, connection, pending count…) and emits `database-changed`. */
+  emitDatabaseChanged: (changes?: Partial<SharedDatabaseView>) => Promise<void>;
 }
