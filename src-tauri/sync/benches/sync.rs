@@ -11,8 +11,8 @@
 //!   `SYNC_BENCH_BATCHES` (`2000,5000,10000`): follower batch sizes tried with the bench's cache
 //!   (multi-row upserts); `SYNC_BENCH_MIRROR_BATCHES` (`500,5000`): the same with the desktop's
 //!   `cache::CacheMirror` (the engine's schema, a statement per row); empty to skip.
-//!   `SYNC_BENCH_ROWS_PER_STATEMENT` (0: as many as SQLite takes): the bench cache's (and the bare
-//!   copy's) rows per `INSERT`, to see what a statement per row costs.
+//!   `SYNC_BENCH_ROW_BY_ROW_BATCH` (5,000; 0 to skip): one more run of the bench's cache writing a
+//!   statement per row, to see what that costs.
 //! - `SYNC_BENCH_LAG_RATE` (50 messages/s), `SYNC_BENCH_LAG_SECONDS` (10), `SYNC_BENCH_SAFETY_NET_MS`
 //!   (1,000): desktop A's writing and desktop B's follower.
 //! - `SYNC_BENCH_ASSIGN_CHATS` (2,000 queued chats), `SYNC_BENCH_RULES` (`freest,to_all`),
@@ -78,6 +78,7 @@ async fn bench() {
     let mut lines = Vec::new();
     let mut notes = Vec::new();
     let mut targets = Vec::new();
+    let mut verdicts = Vec::new();
 
     // 1. Cold sync.
     let messages: i64 = env_or("SYNC_BENCH_MESSAGES", 100_000);
@@ -91,14 +92,33 @@ async fn bench() {
         .filter_map(|b| b.parse().ok())
         .collect();
     eprintln!("sync bench: cold sync, {messages} messages in {chats} chats");
-    let cold = cold_sync(&mut made, messages, chats, &batches, &mirror_batches).await;
-    let best = cold.runs.iter().min_by(|a, b| a.1.total_cmp(&b.1)).copied();
-    for (batch, seconds) in &cold.runs {
+    let row_by_row_batch: i64 = env_or("SYNC_BENCH_ROW_BY_ROW_BATCH", 5_000);
+    let cold = cold_sync(
+        &mut made,
+        messages,
+        chats,
+        &batches,
+        row_by_row_batch,
+        &mirror_batches,
+    )
+    .await;
+    let best = cold
+        .runs
+        .iter()
+        .filter(|r| r.1 == 0)
+        .map(|r| (r.0, r.2))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    for (batch, rows_per_statement, seconds) in &cold.runs {
         lines.push(format!(
-            "| cold sync: {} messages ({} chats) into an empty SQLite cache, follower batch {}, s (msg/s) | {:.2} ({}) | bare `SELECT` streamed into the same schema, one transaction: {:.2} ({}) | {:.2} |",
+            "| cold sync: {} messages ({} chats) into an empty SQLite cache, follower batch {}{}, s (msg/s) | {:.2} ({}) | bare `SELECT` streamed into the same schema, one transaction: {:.2} ({}) | {:.2} |",
             thousands(messages as f64),
             thousands(chats as f64),
             thousands(*batch as f64),
+            if *rows_per_statement == 1 {
+                ", a statement per row (as `CacheMirror` writes)"
+            } else {
+                ", multi-row upserts"
+            },
             seconds,
             thousands(messages as f64 / seconds),
             cold.baseline,
@@ -133,6 +153,16 @@ async fn bench() {
             "{} with `CacheMirror` ({seconds:.2} s at batch {batch})",
             met(seconds <= 3.0)
         ));
+        let row_by_row = cold.runs.iter().find(|r| r.1 == 1);
+        let multi = row_by_row.and_then(|r| cold.runs.iter().find(|m| m.1 == 0 && m.0 == r.0));
+        if let (true, Some(one), Some(multi)) = (seconds > 3.0, row_by_row, multi) {
+            verdicts.push(format!(
+                "Cold sync through `CacheMirror` misses the target: it writes a statement per row. The bench's cache at batch {} takes {:.2} s with a statement per row and {:.2} s with multi-row upserts, the same fetches from Postgres in both: the per-row SQLite statements dominate.",
+                thousands(one.0 as f64),
+                one.2,
+                multi.2
+            ));
+        }
     }
     notes.push(format!(
         "cold sync: {} change entries pulled; each batch fetches the changed contacts, chats and messages by id (`= ANY($1)`) and upserts them with the cursor in one SQLite transaction (WAL, synchronous=NORMAL)",
@@ -216,6 +246,23 @@ async fn bench() {
             met(ratio >= 0.5 && run.completed == n as usize),
             ratio * 100.0
         ));
+        if ratio < 0.5 {
+            let d = &run.diagnosis;
+            verdicts.push(format!(
+                "`{rule}`: assignments run at {:.1} % of the bare claim loop, far below the 50 % target. A claim is one `UPDATE` ({:.2} ms per connection here); an assignment is an offer written by a router pass, then `sb_accept_chat` and `sb_complete_chat`, each writing the chat, the decision log, a system line, their `change_log` rows and a `NOTIFY`: {:.1} + {:.1} ms with nothing else running. In the race those calls took {:.1} / {:.1} ms (p50): every router pass locks every operator row and every open chat for its whole transaction, so the operators' functions wait for it ({:.1} passes/s; an idle pass over {} open chats {:.1} ms, the first over them {:.0} ms), and each commit's `NOTIFY` wakes all {ENGINES} routers and {operators} operators, on {} cores shared with Postgres.",
+                ratio * 100.0,
+                ENGINES as f64 / claims_per_s * 1000.0,
+                d.accept,
+                d.complete,
+                run.accept.p50,
+                run.complete.p50,
+                run.passes as f64 / run.seconds,
+                thousands(n as f64),
+                d.idle_pass,
+                d.first_pass,
+                std::thread::available_parallelism().map_or(0, |n| n.get()),
+            ));
+        }
     }
 
     made.drop_all().await;
@@ -234,6 +281,9 @@ async fn bench() {
         println!("- {note}");
     }
     println!("\nTargets: {}", targets.join("; "));
+    for verdict in verdicts {
+        println!("\n{verdict}");
+    }
 }
 
 fn met(yes: bool) -> &'static str {
@@ -416,14 +466,16 @@ impl Table {
         format!("CREATE TABLE {} ({})", self.name, columns.join(", "))
     }
 
-    /// Multi-row upserts, as many rows per statement as SQLite's variable limit allows.
+    /// Multi-row upserts: `rows_per_statement` rows per `INSERT` (0: as many as SQLite's
+    /// variable limit allows).
     async fn upsert(
         &self,
         tx: &mut sqlx::SqliteConnection,
         rows: &[Vec<Val>],
+        rows_per_statement: usize,
     ) -> Result<(), sqlx::Error> {
         let most = 30_000 / self.columns.len();
-        let per_statement = match env_or("SYNC_BENCH_ROWS_PER_STATEMENT", 0) {
+        let per_statement = match rows_per_statement {
             0 => most,
             n => n.min(most),
         };
@@ -493,6 +545,8 @@ struct Cache {
     sqlite: SqlitePool,
     /// When each message id was applied (the lag measurement), if recording.
     applied: Option<Arc<Mutex<HashMap<String, Instant>>>>,
+    /// Rows per `INSERT` (0: as many as fit; 1: a statement per row, as `CacheMirror` does).
+    rows_per_statement: usize,
 }
 
 impl Cache {
@@ -538,7 +592,7 @@ impl Cache {
         )?;
         let mut tx = self.sqlite.begin().await?;
         for (table, (rows, gone)) in TABLES.iter().zip([&contacts, &chats, &messages]) {
-            table.upsert(&mut tx, rows).await?;
+            table.upsert(&mut tx, rows, self.rows_per_statement).await?;
             for id in gone {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DELETE FROM {} WHERE id = ?",
@@ -581,8 +635,8 @@ impl ApplyChanges for Cache {
 // 1. Cold sync.
 
 struct Cold {
-    /// (batch size, seconds) per follower run with the bench's cache.
-    runs: Vec<(i64, f64)>,
+    /// (batch size, rows per statement, seconds) per follower run with the bench's cache.
+    runs: Vec<(i64, usize, f64)>,
     /// The same with the desktop's `CacheMirror` into the engine's schema.
     mirror_runs: Vec<(i64, f64)>,
     baseline: f64,
@@ -594,6 +648,7 @@ async fn cold_sync(
     messages: i64,
     chats: i64,
     batches: &[i64],
+    row_by_row_batch: i64,
     mirror_batches: &[i64],
 ) -> Cold {
     let db = made.database("to_all").await;
@@ -647,11 +702,11 @@ async fn cold_sync(
             while let Some(row) = stream.try_next().await.unwrap() {
                 buffer.push(table.decode(&row));
                 if buffer.len() == 2_000 {
-                    table.upsert(&mut tx, &buffer).await.unwrap();
+                    table.upsert(&mut tx, &buffer, 0).await.unwrap();
                     buffer.clear();
                 }
             }
-            table.upsert(&mut tx, &buffer).await.unwrap();
+            table.upsert(&mut tx, &buffer, 0).await.unwrap();
         }
         tx.commit().await.unwrap();
         let seconds = started.elapsed().as_secs_f64();
@@ -662,13 +717,19 @@ async fn cold_sync(
     };
 
     let mut runs = Vec::new();
-    for &batch_size in batches {
-        let sqlite = open_cache(&dir.path().join(format!("cache-{batch_size}.sqlite"))).await;
+    let row_by_row = (row_by_row_batch > 0).then_some((row_by_row_batch, 1));
+    for (batch_size, rows_per_statement) in batches.iter().map(|b| (*b, 0)).chain(row_by_row) {
+        let sqlite = open_cache(
+            &dir.path()
+                .join(format!("cache-{batch_size}-{rows_per_statement}.sqlite")),
+        )
+        .await;
         let pg = pool_of(&db, 4).await;
         let cache = Arc::new(Cache {
             pg: pg.clone(),
             sqlite: sqlite.clone(),
             applied: None,
+            rows_per_statement,
         });
         let config = FollowerConfig {
             batch_size,
@@ -684,7 +745,7 @@ async fn cold_sync(
         let seconds = started.elapsed().as_secs_f64();
         follower.stop().await;
         check_copied(&sqlite, messages).await;
-        runs.push((batch_size, seconds));
+        runs.push((batch_size, rows_per_statement, seconds));
         pg.close().await;
         sqlite.close().await;
     }
@@ -826,6 +887,7 @@ async fn lag(made: &mut Made, rate: f64, seconds: f64, safety_net: Duration) -> 
             pg: desktop_b.clone(),
             sqlite,
             applied: Some(applied.clone()),
+            rows_per_statement: 0,
         });
         let config = FollowerConfig {
             batch_size: 500,
