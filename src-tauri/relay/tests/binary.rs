@@ -58,7 +58,14 @@ async fn the_binary_receives_webhooks_into_postgres_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Read the logs as they come: at debug level they carry every migration's SQL, more than a
+    // pipe holds, and a relay blocked writing its log would never start.
     let mut stderr = child.stderr.take().unwrap();
+    let logs_read = std::thread::spawn(move || {
+        let mut logs = String::new();
+        stderr.read_to_string(&mut logs).unwrap();
+        logs
+    });
     let mut relay = Running(child);
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
@@ -125,8 +132,7 @@ async fn the_binary_receives_webhooks_into_postgres_and_stops_on_sigterm() {
     );
     let status = wait_for_exit(&mut relay.0, Duration::from_secs(10));
     assert!(status.success(), "graceful exit after SIGTERM: {status:?}");
-    let mut logs = String::new();
-    stderr.read_to_string(&mut logs).unwrap();
+    let logs = logs_read.join().unwrap();
     for secret in [APP_SECRET, VERIFY_TOKEN, text] {
         assert!(!logs.contains(secret), "logs reveal {secret:?}:\n{logs}");
     }
