@@ -12,6 +12,7 @@ use switchboard_ipc::{
     ConnectPages, FacebookLogin, FacebookSettings, FacebookSettingsUpdate, MessengerWebhook,
     PageConnection,
 };
+use switchboard_ipc::{SharedDatabaseCheck, SharedDatabaseLogin, SharedDatabaseView};
 use switchboard_runtime::Runtime;
 
 pub enum AppState {
@@ -307,4 +308,37 @@ pub async fn take_thread(state: State<'_>, chat_id: String) -> Result<(), IpcErr
 #[tauri::command]
 pub async fn pass_thread_back(state: State<'_>, chat_id: String) -> Result<(), IpcError> {
     state.runtime()?.pass_thread_back(&chat_id).await
+}
+
+#[tauri::command]
+pub async fn shared_database(state: State<'_>) -> Result<SharedDatabaseView, IpcError> {
+    state.runtime()?.shared_database().await
+}
+
+#[tauri::command]
+pub async fn test_shared_database(
+    state: State<'_>,
+    login: SharedDatabaseLogin,
+) -> Result<SharedDatabaseCheck, IpcError> {
+    state.runtime()?.test_shared_database(login).await
+}
+
+#[tauri::command]
+pub async fn connect_shared_database(
+    state: State<'_>,
+    login: SharedDatabaseLogin,
+) -> Result<SharedDatabaseView, IpcError> {
+    state.runtime()?.connect_shared_database(login).await
+}
+
+#[tauri::command]
+pub async fn leave_shared_database(state: State<'_>) -> Result<SharedDatabaseView, IpcError> {
+    state.runtime()?.leave_shared_database().await
+}
+
+/// Restarts Switchboard (after switching between standalone and shared mode). The exit handler
+/// stops the runtime first, releasing this desktop's bots to the others.
+#[tauri::command]
+pub fn restart_app(app: tauri::AppHandle) {
+    app.restart();
 }

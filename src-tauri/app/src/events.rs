@@ -1,7 +1,13 @@
-//! Runtime changes → one batched `chats-changed` event per burst, and
-//! `channels-changed` when a channel's health or settings change.
+//! Runtime changes → one batched `chats-changed` event per burst,
+//! `channels-changed` when a channel's health or settings change, and
+//! `database-changed` (with the view) when the shared database connection changes.
 
-use switchboard_ipc::{CHANNELS_CHANGED_EVENT, CHATS_CHANGED_EVENT, ChatsChanged};
+use std::sync::Arc;
+
+use switchboard_ipc::{
+    CHANNELS_CHANGED_EVENT, CHATS_CHANGED_EVENT, ChatsChanged, DATABASE_CHANGED_EVENT,
+};
+use switchboard_runtime::Runtime;
 use tauri::Emitter;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -37,6 +43,27 @@ pub fn forward_channel_changes(app: tauri::AppHandle, mut changes: broadcast::Re
             while changes.try_recv().is_ok() {}
             if let Err(err) = app.emit(CHANNELS_CHANGED_EVENT, ()) {
                 tracing::warn!(error = %err, "could not notify the window");
+            }
+        }
+    });
+}
+
+pub fn forward_database_changes(app: tauri::AppHandle, runtime: Arc<Runtime>) {
+    let mut changes = runtime.subscribe_database();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(()) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            }
+            while changes.try_recv().is_ok() {}
+            match runtime.shared_database().await {
+                Ok(view) => {
+                    if let Err(err) = app.emit(DATABASE_CHANGED_EVENT, view) {
+                        tracing::warn!(error = %err, "could not notify the window");
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "reading the shared database view"),
             }
         }
     });

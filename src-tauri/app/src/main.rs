@@ -66,6 +66,11 @@ fn main() {
             commands::messenger_webhook,
             commands::take_thread,
             commands::pass_thread_back,
+            commands::shared_database,
+            commands::test_shared_database,
+            commands::connect_shared_database,
+            commands::leave_shared_database,
+            commands::restart_app,
         ])
         .setup(|app| {
             let data_dir = config::data_dir(app.handle())?;
@@ -89,6 +94,7 @@ fn main() {
                         app.handle().clone(),
                         runtime.subscribe_channels(),
                     );
+                    events::forward_database_changes(app.handle().clone(), runtime.clone());
                     commands::AppState::Ready(runtime)
                 }
                 Err(err) => {

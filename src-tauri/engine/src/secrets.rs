@@ -39,6 +39,11 @@ impl SecretKey {
         Self(format!("{workspace_id}/facebook/messenger-verify-token"))
     }
 
+    /// The password of a shared database login (`user` at `host:port/database`).
+    pub fn shared_database_password(user: &str, address: &str) -> Self {
+        Self(format!("shared-database/{user}@{address}/password"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -354,7 +354,7 @@ async fn status_rules_declines_and_unmapped_roles() {
     // A login role in the operators' group but mapped to no user changes nothing.
     let stray = format!("{}_stray", db.name);
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE ROLE {stray} LOGIN IN ROLE switchboard_operator"
+        "CREATE ROLE {stray} LOGIN PASSWORD '{PASSWORD}' IN ROLE switchboard_operator"
     )))
     .execute(&db.cluster)
     .await

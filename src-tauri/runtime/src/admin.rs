@@ -10,6 +10,7 @@ use crate::errors::{to_ipc, validate_id};
 
 impl Runtime {
     pub(crate) async fn require_admin(&self) -> Result<(), IpcError> {
+        self.refuse_in_shared_mode("Changing the workspace from this desktop")?;
         if self
             .store
             .local_user_can_manage_chats()

@@ -17,6 +17,7 @@ impl Runtime {
     /// Queues a photo or a document for the customer; it is stored with the
     /// message, so it survives restarts and network errors until sent.
     pub async fn send_file(&self, request: SendFile) -> Result<MessageView, IpcError> {
+        self.refuse_in_shared_mode("Sending a file")?;
         let chat_id = validate_id("chat", &request.chat_id)?;
         self.refuse_outside_window(chat_id).await?;
         let kind = match request.kind {
@@ -93,6 +94,7 @@ impl Runtime {
 
     /// "Send again" on a failed message of the operator's.
     pub async fn retry_message(&self, message_id: &str) -> Result<(), IpcError> {
+        self.refuse_in_shared_mode("Sending a failed message again")?;
         let message_id = validate_id("message", message_id)?;
         let chat_id = self
             .store
@@ -107,6 +109,7 @@ impl Runtime {
 
     /// "Download again" on a customer's file that could not be fetched.
     pub async fn retry_attachment(&self, attachment_id: &str) -> Result<(), IpcError> {
+        self.refuse_in_shared_mode("Downloading a file again")?;
         let attachment_id = validate_id("file", attachment_id)?;
         let chat_id = self
             .store

@@ -12,6 +12,8 @@ mod instance_lock;
 mod messenger;
 mod operations;
 mod router;
+pub mod shared;
+mod shared_ops;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -93,6 +95,12 @@ pub struct Runtime {
     /// Wakes the pages' file downloads (the processor stored a file to fetch).
     messenger_files: Arc<Notify>,
     cancel: CancellationToken,
+    data_dir: std::path::PathBuf,
+    /// The shared-mode desktop this runtime runs (`None`: standalone).
+    shared: Option<shared::SharedRun>,
+    shared_state: shared::SharedState,
+    /// The shared database view may have changed (connection, pending changes, setting).
+    database_events: broadcast::Sender<()>,
 }
 
 /// File name of the local database inside the data folder.
@@ -115,20 +123,55 @@ impl Runtime {
             )
         })?;
         let instance = InstanceLock::acquire(&config.data_dir)?;
-        let store = Store::open(&config.data_dir.join(DATABASE_FILE), clock.now())
+        let configured = shared::SharedSettings::load(&config.data_dir)?;
+        let mut problem = None;
+        let mut desktop = None;
+        if let Some(settings) = &configured {
+            match shared::start_desktop(&config.data_dir, settings, secrets.as_ref(), clock.clone())
+                .await
+            {
+                Ok(running) => desktop = Some(running),
+                // Shared mode cannot start: work standalone and say why in Settings.
+                Err(why) => problem = Some(why),
+            }
+        }
+        let store = match (&desktop, &configured) {
+            (Some(desktop), Some(settings)) => Store::attach(
+                desktop.panel.clone(),
+                shared::SHARED_WORKSPACE.into(),
+                switchboard_engine::domain::LocalUser {
+                    id: settings.user_id.clone(),
+                    name: settings.name.clone(),
+                },
+            )
             .await
-            .map_err(to_ipc)?;
+            .map_err(to_ipc)?,
+            _ => Store::open(&config.data_dir.join(DATABASE_FILE), clock.now())
+                .await
+                .map_err(to_ipc)?,
+        };
+        let shared_run = match (desktop, &configured) {
+            (Some(desktop), Some(settings)) => Some(shared::SharedRun {
+                settings: settings.clone(),
+                desktop: Arc::new(desktop),
+            }),
+            _ => None,
+        };
         let (changes, _) = broadcast::channel(256);
         let (ingested, ingested_rx) = broadcast::channel(256);
         let router = router::Router::load(store.clone(), clock.clone(), changes.clone()).await?;
         let cancel = CancellationToken::new();
-        tokio::spawn(router.clone().run_timers(cancel.child_token()));
-        tokio::spawn(route_ingested(
-            router.clone(),
-            ingested_rx,
-            changes.clone(),
-            cancel.child_token(),
-        ));
+        // In shared mode the relay routes; this desktop's router only answers questions about
+        // the state (its timers and events stay off).
+        if shared_run.is_none() {
+            tokio::spawn(router.clone().run_timers(cancel.child_token()));
+            tokio::spawn(route_ingested(
+                router.clone(),
+                ingested_rx,
+                changes.clone(),
+                cancel.child_token(),
+            ));
+        }
         let runtime = Arc::new(Self {
             _instance: instance,
             store,
@@ -147,7 +190,18 @@ impl Runtime {
             inbox: Arc::new(Notify::new()),
             messenger_files: Arc::new(Notify::new()),
             cancel,
+            data_dir: config.data_dir.clone(),
+            shared: shared_run,
+            shared_state: shared::SharedState {
+                configured: std::sync::Mutex::new(configured),
+                problem,
+            },
+            database_events: broadcast::channel(64).0,
         });
+        if runtime.shared.is_some() {
+            runtime.follow_shared(config.seed_telegram.clone());
+            return Ok(runtime);
+        }
         let connected = match &config.seed_telegram {
             Some(seed) => runtime
                 .connect_telegram_bot(&seed.api_base, &seed.token)
@@ -204,6 +258,22 @@ impl Runtime {
     pub async fn send_reply(&self, chat_id: &str, text: &str) -> Result<MessageView, IpcError> {
         let chat_id = errors::validate_id("chat", chat_id)?;
         self.refuse_outside_window(chat_id).await?;
+        if self.shared.is_some() {
+            let text = text.trim();
+            if text.is_empty() {
+                return Err(IpcError::new(
+                    switchboard_ipc::ErrorCode::InvalidInput,
+                    "An empty message cannot be sent.",
+                ));
+            }
+            let change = switchboard_sync::outbox::Change::Send {
+                chat: chat_id.into(),
+                text: text.into(),
+            };
+            if let Some(id) = self.push_shared(change).await? {
+                return self.shared_reply_view(chat_id, &id).await;
+            }
+        }
         let message = self
             .store
             .queue_reply(chat_id, text, self.clock.now())
@@ -273,6 +343,9 @@ impl Runtime {
 
     /// Stops every connector and closes the store.
     pub async fn shutdown(&self) {
+        if let Some(run) = &self.shared {
+            run.desktop.release_bots().await;
+        }
         self.cancel.cancel();
         self.store.close().await;
     }

@@ -10,6 +10,8 @@ use switchboard_ipc::{
     RoutingEntry, RoutingExplanation,
 };
 
+use switchboard_sync::outbox::Change;
+
 use crate::Runtime;
 use crate::convert;
 use crate::errors::{to_ipc, validate_id};
@@ -21,6 +23,16 @@ impl Runtime {
 
     pub async fn accept_chat(&self, chat_id: &str) -> Result<ChatSummary, IpcError> {
         let chat_id = validate_id("chat", chat_id)?;
+        if self
+            .push_shared(Change::Accept {
+                chat: chat_id.into(),
+            })
+            .await?
+            .is_some()
+        {
+            let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
+            return Ok(convert::chat_summary(&chat));
+        }
         self.router
             .handle(
                 Event::ChatAccepted {
@@ -36,6 +48,15 @@ impl Runtime {
 
     pub async fn decline_chat(&self, chat_id: &str) -> Result<(), IpcError> {
         let chat_id = validate_id("chat", chat_id)?;
+        if self
+            .push_shared(Change::Decline {
+                chat: chat_id.into(),
+            })
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
         self.router
             .handle(
                 Event::ChatDeclined {
@@ -51,6 +72,15 @@ impl Runtime {
     /// Completes one of the operator's own active chats.
     pub async fn complete_chat(&self, chat_id: &str) -> Result<(), IpcError> {
         let chat_id = self.my_active_chat(chat_id).await?;
+        if self
+            .push_shared(Change::Complete {
+                chat: chat_id.clone(),
+            })
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
         let line = format!("Completed by {}", self.store.local_user().name);
         self.router
             .handle(
@@ -65,6 +95,7 @@ impl Runtime {
     }
 
     pub async fn transfer_to_queue(&self, chat_id: &str, queue_id: &str) -> Result<(), IpcError> {
+        self.refuse_in_shared_mode("Transferring a chat")?;
         let chat_id = self.my_active_chat(chat_id).await?;
         let queue_id = validate_id("queue", queue_id)?;
         let queues = self.store.list_queues().await.map_err(to_ipc)?;
@@ -95,6 +126,7 @@ impl Runtime {
         chat_id: &str,
         operator_id: &str,
     ) -> Result<(), IpcError> {
+        self.refuse_in_shared_mode("Transferring a chat")?;
         let chat_id = self.my_active_chat(chat_id).await?;
         let operator_id = validate_id("operator", operator_id)?;
         let operators = self.store.list_operators().await.map_err(to_ipc)?;
@@ -121,6 +153,9 @@ impl Runtime {
     }
 
     pub async fn my_status(&self) -> Result<MyStatus, IpcError> {
+        if self.shared.is_some() {
+            return self.shared_status().await;
+        }
         let me = self.me();
         let (status, active_chats, capacity) = self
             .router
@@ -157,6 +192,10 @@ impl Runtime {
                 ));
             }
         };
+        let active = status == OperatorStatus::Active;
+        if self.push_shared(Change::Status { active }).await?.is_some() {
+            return self.my_status().await;
+        }
         self.router
             .handle(
                 Event::OperatorStatusChanged {

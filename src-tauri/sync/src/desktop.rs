@@ -26,8 +26,8 @@ pub struct DesktopConfig {
     pub database: PgConnectOptions,
     /// Unique per process (two processes must never share a lease tenure).
     pub holder_id: String,
-    /// The bots whose token this desktop has: (channel id, API client).
-    pub telegram: Vec<(String, BotApi)>,
+    /// The operator this login is ([`check_login`] tells, once, online).
+    pub me: Me,
     pub follower: FollowerConfig,
     pub poller: PollerConfig,
     /// The pause between attempts to reach the database while it is unreachable.
@@ -43,20 +43,80 @@ pub struct SharedDesktop {
     /// Counts batches applied to the cache: the UI refreshes on it.
     pub applied: watch::Receiver<u64>,
     pub connection: watch::Receiver<Connection>,
-    pollers: Vec<(String, PollerHandle)>,
+    pg: PgPool,
+    holder_id: String,
+    poller: PollerConfig,
+    pollers: std::sync::Mutex<Vec<(String, PollerHandle)>>,
     follower: FollowerHandle,
     drainer: DrainerHandle,
 }
 
+/// What a login is, checked online: the operator, whether an admin, the server, encryption.
+#[derive(Debug, Clone)]
+pub struct LoginCheck {
+    pub me: Me,
+    pub is_admin: bool,
+    pub server_version: String,
+    pub encrypted: bool,
+}
+
+/// Connects once with `database` and says who this login is, or why it cannot be used.
+pub async fn check_login(database: &PgConnectOptions) -> Result<LoginCheck, SyncError> {
+    use sqlx::Connection as _;
+    let mut conn = tokio::time::timeout(
+        Duration::from_secs(10),
+        sqlx::PgConnection::connect_with(database),
+    )
+    .await
+    .map_err(|_| SyncError::Refused("The shared database did not answer in time.".into()))?
+    .map_err(explain_connect)?;
+    let migrated: bool =
+        sqlx::query_scalar("SELECT to_regprocedure('sb_apply(text, text, jsonb)') IS NOT NULL")
+            .fetch_one(&mut conn)
+            .await?;
+    if !migrated {
+        return Err(SyncError::Refused(
+            "This database has no Switchboard schema (or an older one): the first admin sets it \
+             up with switchboard-relay --database-url."
+                .into(),
+        ));
+    }
+    let row: Option<(String, String, bool)> =
+        sqlx::query_as("SELECT id, name, can_manage_chats FROM users WHERE db_role = session_user")
+            .fetch_optional(&mut conn)
+            .await?;
+    let (user_id, name, is_admin) = row.ok_or_else(|| {
+        SyncError::Refused(
+            "This database user is not a Switchboard operator: ask an admin to create your \
+             operator login in the designer."
+                .into(),
+        )
+    })?;
+    let server_version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(&mut conn)
+        .await?;
+    let encrypted: bool = sqlx::query_scalar(
+        "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), FALSE)",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    let _ = conn.close().await;
+    Ok(LoginCheck {
+        me: Me { user_id, name },
+        is_admin,
+        server_version: format!("PostgreSQL {server_version}"),
+        encrypted,
+    })
+}
+
 impl SharedDesktop {
+    /// Starts without waiting for the database: the panel reads the cache at once, changes
+    /// queue in the outbox, and everything catches up when the database answers.
     pub async fn start(config: DesktopConfig, clock: Arc<dyn Clock>) -> Result<Self, SyncError> {
         let pg = PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(config.database.clone())
-            .await
-            .map_err(explain_connect)?;
-        let me = whoami(&pg).await?;
+            .connect_lazy_with(config.database.clone());
         let panel = switchboard_engine::store::open_schema(&config.cache_file)
             .await
             .map_err(|e| SyncError::Corrupt(e.to_string()))?;
@@ -67,48 +127,70 @@ impl SharedDesktop {
             mirror,
             applied: applied_tx,
         });
-        let follower = Follower::start(pg.clone(), cache, from, config.follower).await?;
-        let outbox = Arc::new(Outbox::new(panel.clone(), me.clone(), clock));
+        let follower = Follower::start_offline_capable(pg.clone(), cache, from, config.follower);
+        let outbox = Arc::new(Outbox::new(panel.clone(), config.me.clone(), clock));
         let drainer = Drainer::start(outbox.clone(), config.database, config.outbox_retry);
         let connection = drainer.connection.clone();
-        let pollers = config
-            .telegram
-            .into_iter()
-            .map(|(channel, api)| {
-                let poller = crate::telegram::start(
-                    pg.clone(),
-                    channel.clone(),
-                    config.holder_id.clone(),
-                    api,
-                    config.poller,
-                );
-                (channel, poller)
-            })
-            .collect();
         Ok(Self {
-            me,
+            me: config.me,
             outbox,
             panel,
             applied,
             connection,
-            pollers,
+            pg,
+            holder_id: config.holder_id,
+            poller: config.poller,
+            pollers: std::sync::Mutex::new(Vec::new()),
             follower,
             drainer,
         })
     }
 
+    /// Runs the shared poller of a bot whose token this desktop has (once per channel).
+    pub fn add_bot(&self, channel_id: &str, api: BotApi) {
+        let mut pollers = self.pollers.lock().unwrap_or_else(|p| p.into_inner());
+        if pollers.iter().any(|(channel, _)| channel == channel_id) {
+            return;
+        }
+        let poller = crate::telegram::start(
+            self.pg.clone(),
+            channel_id.to_owned(),
+            self.holder_id.clone(),
+            api,
+            self.poller,
+        );
+        pollers.push((channel_id.to_owned(), poller));
+    }
+
     /// What this desktop does with a bot: polls it, stands by, or has a problem.
     pub fn bot_state(&self, channel_id: &str) -> Option<watch::Receiver<PollerState>> {
         self.pollers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .iter()
             .find(|(channel, _)| channel == channel_id)
             .map(|(_, poller)| poller.state.clone())
     }
 
+    /// Stops polling and releases every bot's lease, so another desktop takes over at once
+    /// (the app calls this when it quits).
+    pub async fn release_bots(&self) {
+        let pollers: Vec<_> = self
+            .pollers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for (_, poller) in pollers {
+            poller.stop().await;
+        }
+    }
+
     /// Stops the pollers first (releasing their leases, so another desktop takes over at
     /// once), then the outbox and the cache.
     pub async fn stop(self) {
-        for (_, poller) in self.pollers {
+        let pollers = self.pollers.into_inner().unwrap_or_else(|p| p.into_inner());
+        for (_, poller) in pollers {
             poller.stop().await;
         }
         self.drainer.stop().await;
@@ -130,22 +212,6 @@ impl ApplyChanges for AnnouncingCache {
             Ok(())
         })
     }
-}
-
-/// The Switchboard user this login role is.
-async fn whoami(pg: &PgPool) -> Result<Me, SyncError> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM users WHERE db_role = session_user")
-            .fetch_optional(pg)
-            .await?;
-    let (user_id, name) = row.ok_or_else(|| {
-        SyncError::Refused(
-            "This database user is not a Switchboard operator: ask an admin to create your \
-             operator login in the designer."
-                .into(),
-        )
-    })?;
-    Ok(Me { user_id, name })
 }
 
 /// Connection failures in words (never the URL or the password).

@@ -75,8 +75,30 @@ impl Follower {
     ) -> Result<FollowerHandle, SyncError> {
         let mut listener = PgListener::connect_with(&pg).await?;
         listener.listen(CHANNEL).await?;
+        Ok(Self::spawn(pg, apply, from, config, Some(listener)))
+    }
+
+    /// Like [`start`](Self::start), but never waits for the database: a desktop opened while
+    /// the database is unreachable shows its cache at once and follows as soon as it can.
+    pub fn start_offline_capable(
+        pg: PgPool,
+        apply: Arc<dyn ApplyChanges>,
+        from: Cursor,
+        config: FollowerConfig,
+    ) -> FollowerHandle {
+        Self::spawn(pg, apply, from, config, None)
+    }
+
+    fn spawn(
+        pg: PgPool,
+        apply: Arc<dyn ApplyChanges>,
+        from: Cursor,
+        config: FollowerConfig,
+        listener: Option<PgListener>,
+    ) -> FollowerHandle {
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(forward_notifications(
+            pg.clone(),
             listener,
             wake.clone(),
             config.safety_net,
@@ -84,17 +106,38 @@ impl Follower {
         let (rounds_tx, rounds) = watch::channel(0);
         let (stop, stop_rx) = watch::channel(false);
         let main = tokio::spawn(follow(pg, apply, from, config, wake, rounds_tx, stop_rx));
-        Ok(FollowerHandle {
+        FollowerHandle {
             rounds,
             stop,
             main,
             listener,
-        })
+        }
     }
 }
 
 /// Turns notifications into wake-ups. `Notify` keeps one permit, so a burst is one catch-up.
-async fn forward_notifications(mut listener: PgListener, wake: Arc<Notify>, retry: Duration) {
+async fn forward_notifications(
+    pg: PgPool,
+    listener: Option<PgListener>,
+    wake: Arc<Notify>,
+    retry: Duration,
+) {
+    let mut listener = match listener {
+        Some(listener) => listener,
+        None => loop {
+            match listen(&pg).await {
+                Ok(listener) => {
+                    // Changes made while it was connecting are found by this catch-up.
+                    wake.notify_one();
+                    break listener;
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "sync: cannot listen for changes yet");
+                    tokio::time::sleep(retry).await;
+                }
+            }
+        },
+    };
     loop {
         match listener.try_recv().await {
             Ok(Some(_)) => {}
@@ -108,6 +151,12 @@ async fn forward_notifications(mut listener: PgListener, wake: Arc<Notify>, retr
         }
         wake.notify_one();
     }
+}
+
+async fn listen(pg: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pg).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }
 
 async fn follow(

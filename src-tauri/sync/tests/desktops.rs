@@ -12,7 +12,7 @@ use shared_db::SharedDb;
 use sqlx::SqlitePool;
 use switchboard_engine::clock::SystemClock;
 use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
-use switchboard_sync::desktop::{DesktopConfig, SharedDesktop};
+use switchboard_sync::desktop::{DesktopConfig, SharedDesktop, check_login};
 use switchboard_sync::follower::FollowerConfig;
 use switchboard_sync::outbox::Change;
 use switchboard_sync::router::{RouterClock, SharedRouter};
@@ -27,23 +27,20 @@ async fn desktop(
     dir: &std::path::Path,
     sandbox: &Sandbox,
 ) -> SharedDesktop {
-    let bots = [("tg", SUPPORT_BOT), ("tg2", SALES_BOT)]
-        .into_iter()
-        .map(|(channel, token)| {
-            let api = switchboard_telegram::BotApi::new(&sandbox.base_url(), token).unwrap();
-            (channel.to_owned(), api)
-        })
-        .collect();
+    let database = db
+        .server
+        .clone()
+        .database(&db.name)
+        .username(&db.role_of(who))
+        .password(shared_db::PASSWORD);
+    let login = check_login(&database).await.unwrap();
+    assert_eq!(login.me.name, who);
+    assert!(!login.is_admin);
     let config = DesktopConfig {
         cache_file: dir.join(format!("{who}.sqlite")),
-        database: db
-            .server
-            .clone()
-            .database(&db.name)
-            .username(&db.role_of(who))
-            .password(shared_db::PASSWORD),
+        database,
         holder_id: format!("{who}-desktop"),
-        telegram: bots,
+        me: login.me,
         follower: FollowerConfig {
             batch_size: 500,
             safety_net: Duration::from_secs(1),
@@ -55,9 +52,14 @@ async fn desktop(
         },
         outbox_retry: Duration::from_millis(200),
     };
-    SharedDesktop::start(config, Arc::new(SystemClock))
+    let desktop = SharedDesktop::start(config, Arc::new(SystemClock))
         .await
-        .unwrap()
+        .unwrap();
+    for (channel, token) in [("tg", SUPPORT_BOT), ("tg2", SALES_BOT)] {
+        let api = switchboard_telegram::BotApi::new(&sandbox.base_url(), token).unwrap();
+        desktop.add_bot(channel, api);
+    }
+    desktop
 }
 
 /// Waits until the desktop's panel answers `sql` with `want` (the cache follows Postgres).
@@ -212,4 +214,110 @@ async fn two_desktops_share_the_offers_the_history_and_the_bots() {
     let _ = stop_router.send(true);
     routing.await.unwrap().unwrap();
     sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_login_is_checked_in_words() {
+    let db = SharedDb::create("to_all").await;
+    db.operator("ann").await;
+    let ann = db
+        .server
+        .clone()
+        .database(&db.name)
+        .username(&db.role_of("ann"));
+    let wrong = check_login(&ann.clone().password("not the password"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        wrong.to_string(),
+        "The shared database refused this user name or password."
+    );
+    let missing = check_login(
+        &ann.clone()
+            .password(shared_db::PASSWORD)
+            .database("t_nothing_here"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "There is no such database on the server."
+    );
+    // The harness's superuser is no operator of this workspace.
+    let owner = check_login(&db.server.clone().database(&db.name))
+        .await
+        .unwrap_err();
+    assert!(
+        owner.to_string().contains("not a Switchboard operator"),
+        "{owner}"
+    );
+    let unreachable = check_login(&ann.clone().password(shared_db::PASSWORD).port(1))
+        .await
+        .unwrap_err();
+    assert!(
+        unreachable.to_string().contains("cannot be reached"),
+        "{unreachable}"
+    );
+    let ok = check_login(&ann.password(shared_db::PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(ok.me.user_id, "u-ann");
+    assert!(
+        ok.server_version.starts_with("PostgreSQL "),
+        "{}",
+        ok.server_version
+    );
+}
+
+#[tokio::test]
+async fn a_desktop_opened_while_the_database_is_down_shows_its_cache_and_queues_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = sqlx::postgres::PgConnectOptions::new()
+        .host("127.0.0.1")
+        .port(1)
+        .username("ann")
+        .password("x")
+        .database("switchboard");
+    let config = DesktopConfig {
+        cache_file: dir.path().join("cache.sqlite"),
+        database: nowhere,
+        holder_id: "ann-desktop".into(),
+        me: switchboard_sync::outbox::Me {
+            user_id: "u-ann".into(),
+            name: "Ann".into(),
+        },
+        follower: FollowerConfig::default(),
+        poller: PollerConfig::default(),
+        outbox_retry: Duration::from_millis(100),
+    };
+    let mut desktop = SharedDesktop::start(config, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let id = desktop
+        .outbox
+        .push(Change::Status { active: false })
+        .await
+        .unwrap();
+    let offline = tokio::time::timeout(
+        Duration::from_secs(10),
+        desktop
+            .connection
+            .wait_for(|c| matches!(c, switchboard_sync::outbox::Connection::Offline { .. })),
+    )
+    .await
+    .expect("the desktop says it is offline")
+    .unwrap()
+    .clone();
+    assert!(
+        format!("{offline:?}").contains("cannot be reached"),
+        "{offline:?}"
+    );
+    let (state, _) = desktop.outbox.entry(&id).await.unwrap().unwrap();
+    assert_eq!(state, "pending");
+    let chats: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chats")
+        .fetch_one(&desktop.panel)
+        .await
+        .unwrap();
+    assert_eq!(chats, 0, "the (empty) cache is readable");
+    desktop.stop().await;
 }

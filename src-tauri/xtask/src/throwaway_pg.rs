@@ -14,6 +14,13 @@ pub struct ThrowawayPostgres {
     pub url: String,
 }
 
+/// Client authentication of the throwaway cluster (printf format: `\\n` is a newline).
+const HBA: &str = "local all all trust\\n\\
+                   host all postgres 127.0.0.1/32 trust\\n\\
+                   host all postgres ::1/128 trust\\n\\
+                   host all all 127.0.0.1/32 scram-sha-256\\n\\
+                   host all all ::1/128 scram-sha-256\\n";
+
 impl ThrowawayPostgres {
     pub fn start() -> Result<Self> {
         let bin = crate::prereqs::postgres_bin()
@@ -38,6 +45,13 @@ impl ThrowawayPostgres {
             "{} -D {} -A trust -U postgres --no-sync >/dev/null",
             pg.bin.join("initdb").display(),
             data.display()
+        ))?;
+        // The superuser (the tests' fixtures) gets in without a password; every other role —
+        // the operators' own logins — must pass SCRAM, as on a real server, so a wrong password
+        // is refused in the tests too.
+        pg.run_pg(&format!(
+            "printf '{HBA}' > {}",
+            data.join("pg_hba.conf").display()
         ))?;
         pg.run_pg(&format!(
             "{} -D {} -l {} -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off\" -w start >/dev/null",

@@ -96,6 +96,29 @@ impl Store {
         })
     }
 
+    /// A store over a shared-mode cache (opened with [`open_schema`], filled from Postgres): the
+    /// person at this desk is the operator the shared database says this login is. The defaults
+    /// of the routing settings are written if the cache has none yet (the feed replaces them with
+    /// the workspace's own).
+    pub async fn attach(
+        pool: SqlitePool,
+        workspace_id: Id,
+        local_user: LocalUser,
+    ) -> Result<Self, StoreError> {
+        for (key, value) in DEFAULT_SETTINGS {
+            sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
+                .bind(key)
+                .bind(value)
+                .execute(&pool)
+                .await?;
+        }
+        Ok(Self {
+            pool,
+            workspace_id,
+            local_user,
+        })
+    }
+
     /// A transaction that takes SQLite's write lock at once. A deferred one
     /// that reads before it writes cannot wait for the lock (SQLite answers
     /// "database is locked" at once instead of honouring busy_timeout), so

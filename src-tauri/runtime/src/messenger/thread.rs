@@ -15,6 +15,7 @@ impl Runtime {
     /// "Take over" on a chat a bot holds: Switchboard takes thread control and
     /// the chat enters routing.
     pub async fn take_thread(&self, chat_id: &str) -> Result<(), IpcError> {
+        self.refuse_in_shared_mode("Taking a conversation from a bot")?;
         let chat_id = validate_id("chat", chat_id)?;
         let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
         if chat.provider != Provider::Messenger || chat.state != ChatState::Bot {
@@ -48,6 +49,7 @@ impl Runtime {
     /// "Give back" on my Messenger chat: thread control goes to Page Inbox and
     /// the chat is completed for me.
     pub async fn pass_thread_back(&self, chat_id: &str) -> Result<(), IpcError> {
+        self.refuse_in_shared_mode("Passing a conversation back to a bot")?;
         let chat_id = validate_id("chat", chat_id)?;
         let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
         if chat.provider != Provider::Messenger {

@@ -1,0 +1,149 @@
+//! The operator's actions in shared mode: each goes to the outbox (shown at once, delivered to
+//! Postgres in order when it can be reached), and the cache brings back what Postgres decided.
+
+use std::sync::Arc;
+
+use switchboard_engine::domain::Provider;
+use switchboard_engine::routing::OperatorStatus;
+use switchboard_engine::secrets::SecretKey;
+use switchboard_ipc::{ErrorCode, IpcError, MessageView, MyStatus};
+use switchboard_sync::outbox::Change;
+
+use crate::errors::to_ipc;
+use crate::shared::SHARED_WORKSPACE;
+use crate::{Runtime, SeedTelegramBot, convert};
+
+impl Runtime {
+    /// Records an action of the operator; `None` in standalone mode (the caller goes on locally).
+    pub(crate) async fn push_shared(&self, change: Change) -> Result<Option<String>, IpcError> {
+        let Some(run) = &self.shared else {
+            return Ok(None);
+        };
+        let chat = match &change {
+            Change::Accept { chat }
+            | Change::Decline { chat }
+            | Change::Complete { chat }
+            | Change::Send { chat, .. }
+            | Change::Note { chat, .. } => Some(chat.clone()),
+            Change::Status { .. } => None,
+        };
+        let id = run.desktop.outbox.push(change).await.map_err(|e| {
+            IpcError::new(
+                ErrorCode::Storage,
+                format!("Your action could not be saved on this computer: {e}"),
+            )
+        })?;
+        let _ = self.changes.send(chat.into_iter().collect());
+        let _ = self.database_events.send(());
+        Ok(Some(id))
+    }
+
+    /// The reply as the panel shows it right after the operator sent it (pending).
+    pub(crate) async fn shared_reply_view(
+        &self,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<MessageView, IpcError> {
+        let messages = self.store.messages(chat_id).await.map_err(to_ipc)?;
+        messages
+            .iter()
+            .find(|m| m.id == message_id)
+            .map(convert::message_view)
+            .ok_or_else(|| IpcError::new(ErrorCode::Internal, "The reply was not recorded."))
+    }
+
+    /// The operator's status in shared mode, from the cache.
+    pub(crate) async fn shared_status(&self) -> Result<MyStatus, IpcError> {
+        let me = self.me();
+        let operators = self.store.list_operators().await.map_err(to_ipc)?;
+        let mine = operators.iter().find(|op| op.id == me);
+        let (capacity, _) = self.store.routing_settings().await.map_err(to_ipc)?;
+        Ok(MyStatus {
+            operator_id: me.clone(),
+            name: self.store.local_user().name.clone(),
+            // Not in the cache yet (the first sync is running): shown as offline until it is.
+            status: convert::status(mine.map_or(OperatorStatus::Offline, |op| op.status)),
+            active_chats: mine.map_or(0, |op| op.active_chats),
+            capacity,
+            waiting_in_my_queues: self.store.waiting_in_queues_of(&me).await.map_err(to_ipc)?,
+        })
+    }
+
+    /// Keeps the UI and the shared pollers following the cache and the connection.
+    pub(crate) fn follow_shared(self: &Arc<Self>, seed: Option<SeedTelegramBot>) {
+        let Some(run) = &self.shared else {
+            return;
+        };
+        let mut applied = run.desktop.applied.clone();
+        let mut connection = run.desktop.connection.clone();
+        let runtime = Arc::downgrade(self);
+        let cancel = self.cancel.child_token();
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                let cache_changed = if first {
+                    first = false;
+                    true
+                } else {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        changed = applied.changed() => {
+                            if changed.is_err() {
+                                return;
+                            }
+                            true
+                        }
+                        changed = connection.changed() => {
+                            if changed.is_err() {
+                                return;
+                            }
+                            false
+                        }
+                    }
+                };
+                let Some(runtime) = runtime.upgrade() else {
+                    return;
+                };
+                if cache_changed {
+                    let _ = runtime.changes.send(Vec::new());
+                    runtime.start_shared_bots(seed.as_ref()).await;
+                }
+                let _ = runtime.database_events.send(());
+            }
+        });
+    }
+
+    /// Starts the shared poller of every active Telegram channel whose token is on this computer
+    /// (the seeded demo bot's token is put there for its channel).
+    async fn start_shared_bots(&self, seed: Option<&SeedTelegramBot>) {
+        let Some(run) = &self.shared else {
+            return;
+        };
+        let channels = match self.store.channels().await {
+            Ok(channels) => channels,
+            Err(error) => {
+                tracing::warn!(%error, "shared mode: reading the channels failed");
+                return;
+            }
+        };
+        for channel in channels {
+            if channel.provider != Provider::Telegram || !channel.active {
+                continue;
+            }
+            let key = SecretKey::channel_token(SHARED_WORKSPACE, &channel.id);
+            if let Some(seed) = seed
+                && seed.token.split(':').next() == Some(channel.external_id.as_str())
+                && self.secrets.get(&key).is_err()
+            {
+                let _ = self.secrets.put(&key, &seed.token);
+            }
+            let Ok(token) = self.secrets.get(&key) else {
+                continue;
+            };
+            match switchboard_telegram::BotApi::new(&channel.api_base, &token) {
+                Ok(api) => run.desktop.add_bot(&channel.id, api),
+                Err(error) => tracing::warn!(channel = %channel.id, %error, "shared mode: bot"),
+            }
+        }
+    }
+}

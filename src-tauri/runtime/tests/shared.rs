@@ -1,0 +1,259 @@
+//! Shared mode through the runtime's own API (what the app's commands call): an operator
+//! connects their desktop to the shared database in Settings, restarts, and works with a
+//! colleague on another desktop — offers, accepts, replies and the bot, with the relay's router.
+
+mod common;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::eventually;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use switchboard_engine::clock::SystemClock;
+use switchboard_engine::secrets::MemorySecrets;
+use switchboard_ipc::{
+    ChatState, DatabaseConnection, DeliveryState, OperatorStatus, SharedDatabaseLogin, WorkMode,
+};
+use switchboard_runtime::{Runtime, RuntimeConfig, SeedTelegramBot};
+use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
+use switchboard_sync::router::{RouterClock, SharedRouter};
+
+const TOKEN: &str = "7200001:shared-runtime-token";
+const PASSWORD: &str = "correct horse battery";
+
+struct Shared {
+    owner: PgPool,
+    address: String,
+    name: String,
+}
+
+/// A migrated database with a `to_all` queue, the sandbox bot's channel, and operators Ann and
+/// Bob with their own logins.
+async fn shared_database(sandbox: &Sandbox) -> Shared {
+    let url = std::env::var("SWITCHBOARD_TEST_PG_URL").expect(
+        "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres",
+    );
+    let server = PgConnectOptions::from_str(&url).unwrap();
+    let name = format!(
+        "t_{}",
+        &switchboard_engine::domain::new_id().replace('-', "")[..16]
+    );
+    let cluster = PgPool::connect_with(server.clone()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&cluster)
+        .await
+        .unwrap();
+    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+    let owner = switchboard_engine::postgres::connect_and_migrate(&db_url)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO queues (id, name, rule) VALUES ('q', 'Support', 'to_all')")
+        .execute(&owner)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO channels (id, provider, name, queue_id, api_base, external_id, created_at)
+         VALUES ('tg', 'telegram', 'Support bot', 'q', $1, '7200001', 0)",
+    )
+    .bind(sandbox.base_url())
+    .execute(&owner)
+    .await
+    .unwrap();
+    for who in ["ann", "bob"] {
+        for sql in [
+            "INSERT INTO users (id, name, created_at) VALUES ('u-' || $1, initcap($1), 0)",
+            "INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', 'u-' || $1)",
+        ] {
+            sqlx::query(sql).bind(who).execute(&owner).await.unwrap();
+        }
+        sqlx::query("SELECT sb_create_operator_role($1, $2, 'u-' || $3, false)")
+            .bind(format!("{name}_{who}"))
+            .bind(PASSWORD)
+            .bind(who)
+            .execute(&owner)
+            .await
+            .unwrap();
+    }
+    Shared {
+        owner,
+        address: format!("{}:{}/{name}", server.get_host(), server.get_port()),
+        name,
+    }
+}
+
+async fn start(dir: &std::path::Path, sandbox: &Sandbox, secrets: &MemorySecrets) -> Arc<Runtime> {
+    Runtime::start(
+        RuntimeConfig {
+            data_dir: dir.to_owned(),
+            seed_telegram: Some(SeedTelegramBot {
+                api_base: sandbox.base_url(),
+                token: TOKEN.into(),
+            }),
+            telegram_api_base: sandbox.base_url(),
+            facebook: Default::default(),
+            messenger_listen: None,
+        },
+        Arc::new(secrets.clone()),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap()
+}
+
+/// Ann's or Bob's desktop: started standalone, connected in Settings, restarted in shared mode.
+async fn desktop(db: &Shared, who: &str, sandbox: &Sandbox, dir: &std::path::Path) -> Arc<Runtime> {
+    let secrets = MemorySecrets::default();
+    let standalone = start(dir, sandbox, &secrets).await;
+    let login = |password: &str| SharedDatabaseLogin {
+        address: db.address.clone(),
+        user: format!("{}_{who}", db.name),
+        password: password.into(),
+    };
+    let refused = standalone
+        .test_shared_database(login("wrong password"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.message,
+        "The shared database refused this user name or password."
+    );
+    let check = standalone
+        .test_shared_database(login(PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(check.operator_name.to_lowercase(), who);
+    let view = standalone
+        .connect_shared_database(login(PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(view.mode, WorkMode::Standalone);
+    assert!(view.restart_required);
+    standalone.shutdown().await;
+    drop(standalone);
+
+    let shared = start(dir, sandbox, &secrets).await;
+    let view = shared.shared_database().await.unwrap();
+    assert_eq!(
+        (view.mode, view.restart_required),
+        (WorkMode::Shared, false)
+    );
+    assert_eq!(view.problem, None);
+    let password_in_files = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| std::fs::read(entry.unwrap().path()).ok())
+        .any(|bytes| {
+            bytes
+                .windows(PASSWORD.len())
+                .any(|w| w == PASSWORD.as_bytes())
+        });
+    assert!(!password_in_files, "the password is in the keychain only");
+    shared
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_operators_work_together_on_one_shared_database() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        telegram_bots: vec![TOKEN.into()],
+        simulate_customers: false,
+    })
+    .await
+    .unwrap();
+    let db = shared_database(&sandbox).await;
+    let (stop_router, stopped) = tokio::sync::watch::channel(false);
+    let routing = tokio::spawn(
+        SharedRouter::new(db.owner.clone(), RouterClock::Database).run(
+            Duration::from_millis(500),
+            stopped,
+            tokio::sync::watch::channel(0).0,
+        ),
+    );
+    let (ann_dir, bob_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ann = desktop(&db, "ann", &sandbox, ann_dir.path()).await;
+    let bob = desktop(&db, "bob", &sandbox, bob_dir.path()).await;
+    eventually("Ann's desktop is online", || async {
+        ann.shared_database().await.unwrap().connection == DatabaseConnection::Online
+    })
+    .await;
+    eventually("both operators are Active in their caches", || async {
+        ann.my_status().await.unwrap().status == OperatorStatus::Active
+            && bob.my_status().await.unwrap().status == OperatorStatus::Active
+    })
+    .await;
+
+    sandbox
+        .telegram()
+        .customer_writes(
+            TOKEN,
+            CustomerMessage {
+                user_id: 55,
+                first_name: "Dana".into(),
+                last_name: None,
+                username: None,
+                text: "My order is late".into(),
+            },
+        )
+        .unwrap();
+    // Whichever desktop polls the bot stored it; the router offered it to both.
+    let offered = |runtime: &Arc<Runtime>| {
+        let runtime = runtime.clone();
+        async move {
+            let chats = runtime.list_chats().await.unwrap();
+            chats.len() == 1 && chats[0].state == ChatState::Offered
+        }
+    };
+    eventually("Ann is offered the chat", || offered(&ann)).await;
+    eventually("Bob is offered the chat", || offered(&bob)).await;
+    let chat = ann.list_chats().await.unwrap()[0].id.clone();
+
+    ann.accept_chat(&chat).await.unwrap();
+    eventually("the offer vanishes from Bob's panel", || async {
+        bob.list_chats().await.unwrap().is_empty()
+    })
+    .await;
+    let reply = ann.send_reply(&chat, "It ships today.").await.unwrap();
+    assert_eq!(
+        reply.delivery,
+        Some(DeliveryState::Pending),
+        "shown at once, pending"
+    );
+    eventually("Bob sees Ann's reply, sent, in the history", || async {
+        bob.read_chat(&chat)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.text == "It ships today." && m.delivery == Some(DeliveryState::Sent))
+    })
+    .await;
+    let sent = sandbox.telegram().sent_messages(TOKEN);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].chat_id, sent[0].text.as_str()),
+        (55, "It ships today.")
+    );
+
+    // What changes the workspace is refused on a shared desktop, in words.
+    let refused = bob
+        .update_settings(switchboard_ipc::WorkspaceSettings {
+            simultaneous_chats: 3,
+            accept_timeout_min: 5,
+        })
+        .await;
+    assert!(
+        refused.is_err_and(|e| e.message.contains("not available in shared mode yet")),
+        "designer changes are refused"
+    );
+    ann.complete_chat(&chat).await.unwrap();
+    eventually("the completed chat leaves Ann's panel", || async {
+        ann.list_chats().await.unwrap().is_empty()
+    })
+    .await;
+
+    ann.shutdown().await;
+    bob.shutdown().await;
+    let _ = stop_router.send(true);
+    routing.await.unwrap().unwrap();
+    sandbox.shutdown().await;
+}
