@@ -508,7 +508,9 @@ pub enum DatabaseConnection {
     Connecting,
     Online,
     /// With the reason in words; what the operator does waits on this computer.
-    Offline { reason: String },
+    Offline {
+        reason: String,
+    },
 }
 
 /// Settings → Shared database, and the connection badge.
