@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, Row};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 use tokio::sync::Mutex;
 
 use crate::SyncError;
@@ -44,7 +44,10 @@ struct Table {
     keys: &'static [&'static str],
     /// The cache's columns (Postgres may have more, e.g. `users.db_role`, which stay there).
     columns: Vec<String>,
-    upsert: String,
+    /// `INSERT INTO t (columns) ` — the VALUES follow.
+    insert_head: String,
+    /// ` ON CONFLICT (keys) DO UPDATE SET …`
+    conflict_tail: String,
     delete: String,
 }
 
@@ -130,11 +133,9 @@ impl CacheMirror {
             .map_err(SyncError::Cache)?;
         for (name, ids, rows) in &current {
             let table = &self.tables[name];
-            for id in ids.iter() {
-                match rows.get(*id) {
-                    Some(row) => table.write(&mut tx, row).await?,
-                    None => table.remove(&mut tx, id).await?,
-                }
+            table.write(&mut tx, rows.values()).await?;
+            for id in ids.iter().filter(|id| !rows.contains_key(**id)) {
+                table.remove(&mut tx, id).await?;
             }
         }
         sqlx::query(
@@ -204,7 +205,6 @@ impl CacheMirror {
 
 impl Table {
     fn new(name: &str, keys: &'static [&'static str], columns: Vec<String>) -> Self {
-        let placeholders = vec!["?"; columns.len()].join(", ");
         let updates = columns
             .iter()
             .filter(|c| !keys.contains(&c.as_str()))
@@ -220,10 +220,8 @@ impl Table {
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let upsert = format!(
-            "INSERT INTO {name} ({quoted}) VALUES ({placeholders}) ON CONFLICT ({}) {on_conflict}",
-            keys.join(", ")
-        );
+        let insert_head = format!("INSERT INTO {name} ({quoted}) ");
+        let conflict_tail = format!(" ON CONFLICT ({}) {on_conflict}", keys.join(", "));
         let delete = format!(
             "DELETE FROM {name} WHERE {}",
             keys.iter()
@@ -234,30 +232,56 @@ impl Table {
         Self {
             keys,
             columns,
-            upsert,
+            insert_head,
+            conflict_tail,
             delete,
         }
     }
 
-    async fn write(
+    /// Upserts the rows, many per statement (a cold sync writes tens of thousands).
+    async fn write<'r>(
         &self,
         conn: &mut SqliteConnection,
-        row: &serde_json::Map<String, serde_json::Value>,
+        rows: impl Iterator<Item = &'r serde_json::Map<String, serde_json::Value>>,
     ) -> Result<(), SyncError> {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.upsert.as_str()));
-        for column in &self.columns {
-            query = match row.get(column) {
-                None | Some(serde_json::Value::Null) => query.bind(None::<String>),
-                Some(serde_json::Value::Bool(b)) => query.bind(i64::from(*b)),
-                Some(serde_json::Value::Number(n)) => match n.as_i64() {
-                    Some(i) => query.bind(i),
-                    None => query.bind(n.as_f64()),
-                },
-                Some(serde_json::Value::String(s)) => query.bind(s.clone()),
-                Some(other) => query.bind(other.to_string()),
-            };
+        let rows: Vec<_> = rows.collect();
+        // SQLite allows 32,766 bound values per statement.
+        let per_statement = (32_000 / self.columns.len()).max(1);
+        for chunk in rows.chunks(per_statement) {
+            let mut insert = QueryBuilder::<Sqlite>::new(&self.insert_head);
+            insert.push_values(chunk, |mut values, row| {
+                for column in &self.columns {
+                    match row.get(column) {
+                        None | Some(serde_json::Value::Null) => {
+                            values.push_bind(None::<String>);
+                        }
+                        Some(serde_json::Value::Bool(b)) => {
+                            values.push_bind(i64::from(*b));
+                        }
+                        Some(serde_json::Value::Number(n)) => match n.as_i64() {
+                            Some(i) => {
+                                values.push_bind(i);
+                            }
+                            None => {
+                                values.push_bind(n.as_f64());
+                            }
+                        },
+                        Some(serde_json::Value::String(s)) => {
+                            values.push_bind(s.clone());
+                        }
+                        Some(other) => {
+                            values.push_bind(other.to_string());
+                        }
+                    }
+                }
+            });
+            insert.push(&self.conflict_tail);
+            insert
+                .build()
+                .execute(&mut *conn)
+                .await
+                .map_err(SyncError::Cache)?;
         }
-        query.execute(conn).await.map_err(SyncError::Cache)?;
         Ok(())
     }
 

@@ -39,10 +39,16 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
             },
         );
     }
+    // Lock order step 2, for the chats a timer may complete: an inbound message stored at the
+    // same moment waits for this pass, or this pass sees it. Waiting and offered chats need no
+    // lock: with every operator row held, only this router changes their routing state.
+    sqlx::query("SELECT id FROM chats WHERE state = 'active' ORDER BY id FOR UPDATE")
+        .execute(&mut *conn)
+        .await?;
     let open = sqlx::query(
         "SELECT id, queue_id, state, operator_id, offered_at, arrival, last_message_at,
                 last_message_outbound, excluded, created_at
-         FROM chats WHERE state IN ('queued', 'offered', 'active') ORDER BY id FOR UPDATE",
+         FROM chats WHERE state IN ('queued', 'offered', 'active')",
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -14,10 +14,11 @@
 //! BEGIN
 //!   pg_advisory_xact_lock(ROUTER_LOCK)           -- one router pass at a time, cluster-wide per database
 //!   SELECT … FROM users ORDER BY id FOR UPDATE    -- lock order step 1: every operator's row
-//!   SELECT … FROM chats WHERE state IN (queued, offered, active) ORDER BY id FOR UPDATE  -- step 2
-//!   load the rest of the state; now = the database clock (or an injected one)
+//!   SELECT … FROM chats WHERE state = active ORDER BY id FOR UPDATE  -- step 2 (timers)
+//!   load the open chats and the rest of the state; now = the database clock (or an injected one)
 //!   core: ConfigChanged, ChatArrived for each chat never routed (oldest first), TimerFired
-//!   write what differs (chats, offers, statuses), the decisions and their system lines
+//!   write what differs (chats, offers, statuses: a statement per kind), the decisions and
+//!   their system lines
 //! COMMIT
 //! ```
 //!
@@ -27,7 +28,10 @@
 //!   `sb_accept_chat`, which locks the operator's row then the chat's. A router pass holds every
 //!   operator row for its whole transaction, so no accept runs while it decides, and it sees every
 //!   accept that committed before it. It follows the same lock order (users, then chats), so it
-//!   cannot deadlock with the functions.
+//!   cannot deadlock with the functions. Waiting and offered chats are not locked: with every
+//!   operator row held, nothing but the router changes their routing state (a customer's new
+//!   message changes only its message columns); active chats are, because a completion timer
+//!   must not fire past an inbound message stored at the same moment.
 //! - **Timers fire once**: an expired offer or an idle chat is acted on inside a pass, and the
 //!   pass writes the new state (operator Inactive, offer gone, chat completed) before it commits.
 //!   The next pass, by whichever router, loads that state and finds nothing due.

@@ -37,30 +37,45 @@ pub(super) async fn write(
     now: Millis,
 ) -> Result<(), SyncError> {
     let before = &loaded.state;
+    // Collected first, then written a statement per kind: a first pass over a backlog offers
+    // thousands of chats to every operator.
+    let mut chats = ChatRows::default();
+    let (mut gone, mut offered) = (OfferRows::default(), OfferRows::default());
     for (id, chat) in &after.chats {
         let old = before.chats.get(id);
         if old == Some(chat) {
             continue;
         }
-        write_chat(conn, id, chat, now).await?;
+        chats.push(id, chat, now);
         let had = old.map(|c| c.offered_to.clone()).unwrap_or_default();
-        for gone in had.difference(&chat.offered_to) {
-            sqlx::query("DELETE FROM chat_offers WHERE chat_id = $1 AND user_id = $2")
-                .bind(id)
-                .bind(gone)
-                .execute(&mut *conn)
-                .await?;
+        for user in had.difference(&chat.offered_to) {
+            gone.push(id, user, now);
         }
-        for new in chat.offered_to.difference(&had) {
-            sqlx::query(
-                "INSERT INTO chat_offers (chat_id, user_id, offered_at) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(new)
-            .bind(chat.offered_at.unwrap_or(now))
-            .execute(&mut *conn)
-            .await?;
+        for user in chat.offered_to.difference(&had) {
+            offered.push(id, user, chat.offered_at.unwrap_or(now));
         }
+    }
+    chats.write(conn).await?;
+    if !gone.chats.is_empty() {
+        sqlx::query(
+            "DELETE FROM chat_offers o USING unnest($1::TEXT[], $2::TEXT[]) AS g (chat_id, user_id)
+             WHERE o.chat_id = g.chat_id AND o.user_id = g.user_id",
+        )
+        .bind(&gone.chats)
+        .bind(&gone.users)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !offered.chats.is_empty() {
+        sqlx::query(
+            "INSERT INTO chat_offers (chat_id, user_id, offered_at)
+             SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[])",
+        )
+        .bind(&offered.chats)
+        .bind(&offered.users)
+        .bind(&offered.at)
+        .execute(&mut *conn)
+        .await?;
     }
     for (id, op) in &after.operators {
         let old = before.operators.get(id);
@@ -80,35 +95,80 @@ pub(super) async fn write(
     Ok(())
 }
 
-async fn write_chat(
-    conn: &mut PgConnection,
-    id: &str,
-    chat: &RoutedChat,
-    now: Millis,
-) -> Result<(), SyncError> {
-    let state = match chat.state {
-        RoutedState::Queued => "queued",
-        RoutedState::Offered => "offered",
-        RoutedState::Active => "active",
-        RoutedState::Completed => "completed",
-    };
-    let completed_at = (chat.state == RoutedState::Completed).then_some(now);
-    sqlx::query(
-        "UPDATE chats SET queue_id = $1, state = $2, operator_id = $3, offered_at = $4,
-             arrival = $5, excluded = $6, completed_at = COALESCE($7, completed_at)
-         WHERE id = $8",
-    )
-    .bind(&chat.queue_id)
-    .bind(state)
-    .bind(&chat.operator)
-    .bind(chat.offered_at)
-    .bind(i64::try_from(chat.arrival).unwrap_or(i64::MAX))
-    .bind(serde_json::to_string(&chat.excluded).unwrap_or_else(|_| "[]".into()))
-    .bind(completed_at)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// Changed chats' routing columns, as arrays for one `UPDATE … FROM unnest`.
+#[derive(Default)]
+struct ChatRows {
+    ids: Vec<String>,
+    queues: Vec<String>,
+    states: Vec<&'static str>,
+    operators: Vec<Option<String>>,
+    offered_at: Vec<Option<Millis>>,
+    arrivals: Vec<i64>,
+    excluded: Vec<String>,
+    completed_at: Vec<Option<Millis>>,
+}
+
+impl ChatRows {
+    fn push(&mut self, id: &str, chat: &RoutedChat, now: Millis) {
+        self.ids.push(id.to_owned());
+        self.queues.push(chat.queue_id.clone());
+        self.states.push(match chat.state {
+            RoutedState::Queued => "queued",
+            RoutedState::Offered => "offered",
+            RoutedState::Active => "active",
+            RoutedState::Completed => "completed",
+        });
+        self.operators.push(chat.operator.clone());
+        self.offered_at.push(chat.offered_at);
+        self.arrivals
+            .push(i64::try_from(chat.arrival).unwrap_or(i64::MAX));
+        self.excluded
+            .push(serde_json::to_string(&chat.excluded).unwrap_or_else(|_| "[]".into()));
+        self.completed_at
+            .push((chat.state == RoutedState::Completed).then_some(now));
+    }
+
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), SyncError> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE chats SET queue_id = u.queue_id, state = u.state, operator_id = u.operator_id,
+                 offered_at = u.offered_at, arrival = u.arrival, excluded = u.excluded,
+                 completed_at = COALESCE(u.completed_at, chats.completed_at)
+             FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
+                         $6::BIGINT[], $7::TEXT[], $8::BIGINT[])
+                  AS u (id, queue_id, state, operator_id, offered_at, arrival, excluded,
+                        completed_at)
+             WHERE chats.id = u.id",
+        )
+        .bind(&self.ids)
+        .bind(&self.queues)
+        .bind(&self.states)
+        .bind(&self.operators)
+        .bind(&self.offered_at)
+        .bind(&self.arrivals)
+        .bind(&self.excluded)
+        .bind(&self.completed_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct OfferRows {
+    chats: Vec<String>,
+    users: Vec<String>,
+    at: Vec<Millis>,
+}
+
+impl OfferRows {
+    fn push(&mut self, chat: &str, user: &str, at: Millis) {
+        self.chats.push(chat.to_owned());
+        self.users.push(user.to_owned());
+        self.at.push(at);
+    }
 }
 
 /// One `routing_decisions` row, plus the system line the decision adds to the chat.
