@@ -14,12 +14,14 @@ pub struct ThrowawayPostgres {
     pub url: String,
 }
 
-/// Client authentication of the throwaway cluster (printf format: `\\n` is a newline).
-const HBA: &str = "local all all trust\\n\\
-                   host all postgres 127.0.0.1/32 trust\\n\\
-                   host all postgres ::1/128 trust\\n\\
-                   host all all 127.0.0.1/32 scram-sha-256\\n\\
-                   host all all ::1/128 scram-sha-256\\n";
+/// Client authentication of the throwaway cluster, as a printf format (`\n` ends a line).
+const HBA: &str = concat!(
+    "local all all trust\\n",
+    "host all postgres 127.0.0.1/32 trust\\n",
+    "host all postgres ::1/128 trust\\n",
+    "host all all 127.0.0.1/32 scram-sha-256\\n",
+    "host all all ::1/128 scram-sha-256\\n",
+);
 
 impl ThrowawayPostgres {
     pub fn start() -> Result<Self> {
