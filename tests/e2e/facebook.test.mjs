@@ -105,9 +105,12 @@ test('an admin connects two of three Facebook pages; cancel and a wrong state ch
     // An answer that does not carry this login's state is refused.
     await click(session, '[data-testid="facebook-login-button"]');
     await toLoginWindow(session);
+    // The app blocks this load, so it never finishes: WebDriver would wait its whole page-load
+    // timeout (300 s) before reporting it. Two seconds are plenty for the app to see it.
+    await session.cmd('POST', '/timeouts', { pageLoad: 2000 });
     await session.cmd('POST', '/url', {
       url: 'https://www.facebook.com/connect/login_success.html?code=forged-code&state=not-the-state#_=_',
-    }).catch(() => {}); // the app blocks this load, which WebDriver may report as an error
+    }).catch(() => {}); // the blocked load is reported as an error (a timeout): expected
     await session.cmd('POST', '/window', { handle: main });
     const refusal = await waitFor('the refusal', () => textOf(session, '[data-testid="facebook-login-error"]'));
     assert.match(refusal, /wrong state/);
