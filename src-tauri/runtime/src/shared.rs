@@ -225,7 +225,7 @@ pub(crate) async fn start_desktop(
             name: settings.name.clone(),
         },
         follower: FollowerConfig {
-            batch_size: 5_000,
+            batch_size: 10_000,
             safety_net: Duration::from_secs(5),
             held_back_retry: Duration::from_millis(20),
         },

@@ -234,7 +234,7 @@ async fn bench() {
             run.assign_decisions,
         ));
         notes.push(format!(
-            "`{rule}`, after the race, one at a time: a router pass over {} fresh queued chats {:.1} ms, the next (idle: decides nothing, still loads and locks every operator and open chat) {:.1} ms; `sb_accept_chat` / `sb_complete_chat` with no router running (warm session), p50 {:.1} / {:.1} ms",
+            "`{rule}`, after the race, one at a time: a router pass over {} fresh queued chats {:.1} ms, the next (idle: decides nothing, still loads the state and locks every operator and active chat) {:.1} ms; `sb_accept_chat` / `sb_complete_chat` with no router running (warm session), p50 {:.1} / {:.1} ms",
             thousands(n as f64),
             run.diagnosis.first_pass,
             run.diagnosis.idle_pass,
@@ -249,7 +249,7 @@ async fn bench() {
         if ratio < 0.5 {
             let d = &run.diagnosis;
             verdicts.push(format!(
-                "`{rule}`: assignments run at {:.1} % of the bare claim loop, far below the 50 % target. A claim is one `UPDATE` ({:.2} ms per connection here); an assignment is an offer written by a router pass, then `sb_accept_chat` and `sb_complete_chat`, each writing the chat, the decision log, a system line, their `change_log` rows and a `NOTIFY`: {:.1} + {:.1} ms with nothing else running. In the race those calls took {:.1} / {:.1} ms (p50): every router pass locks every operator row and every open chat for its whole transaction, so the operators' functions wait for it ({:.1} passes/s; an idle pass over {} open chats {:.1} ms, the first over them {:.0} ms), and each commit's `NOTIFY` wakes all {ENGINES} routers and {operators} operators, on {} cores shared with Postgres.",
+                "`{rule}`: assignments run at {:.1} % of the bare claim loop, far below the 50 % target. A claim is one `UPDATE` ({:.2} ms per connection here); an assignment is an offer written by a router pass, then `sb_accept_chat` and `sb_complete_chat`, each writing the chat, the decision log, a system line, their `change_log` rows and a `NOTIFY`: {:.1} + {:.1} ms with nothing else running. In the race those calls took {:.1} / {:.1} ms (p50): every router pass locks every operator row (and every active chat) for its whole transaction, so the operators' functions wait for it ({:.1} passes/s; an idle pass over {} open chats {:.1} ms, the first over them {:.0} ms), and each commit's `NOTIFY` wakes all {ENGINES} routers and {operators} operators, on {} cores shared with Postgres.",
                 ratio * 100.0,
                 ENGINES as f64 / claims_per_s * 1000.0,
                 d.accept,
