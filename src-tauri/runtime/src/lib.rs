@@ -195,6 +195,7 @@ impl Runtime {
             shared_state: shared::SharedState {
                 configured: std::sync::Mutex::new(configured),
                 problem,
+                reconnected: Default::default(),
             },
             database_events: broadcast::channel(64).0,
         });

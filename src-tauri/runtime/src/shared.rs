@@ -196,6 +196,9 @@ pub(crate) struct SharedState {
     pub configured: std::sync::Mutex<Option<SharedSettings>>,
     /// Why shared mode could not start.
     pub problem: Option<String>,
+    /// Connected again while running (a new password): the running desktop still uses the old
+    /// login until a restart.
+    pub reconnected: std::sync::atomic::AtomicBool,
 }
 
 /// Starts the desktop for `settings`; needs the password in the keychain, not the network.
@@ -282,7 +285,11 @@ impl Runtime {
             operator_name: shown.map(|s| s.name.clone()),
             connection,
             pending_changes,
-            restart_required: configured.as_ref() != running.map(|r| &r.settings),
+            restart_required: configured.as_ref() != running.map(|r| &r.settings)
+                || self
+                    .shared_state
+                    .reconnected
+                    .load(std::sync::atomic::Ordering::SeqCst),
             problem: self.shared_state.problem.clone(),
         })
     }
@@ -330,6 +337,11 @@ impl Runtime {
                 )
             })?;
         settings.save(&self.data_dir)?;
+        if self.shared.is_some() {
+            self.shared_state
+                .reconnected
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         *self
             .shared_state
             .configured
