@@ -174,7 +174,13 @@ export function App({ noticeMs = 6_000, ...options }: AppProps = {}) {
           <>
             {model.listError !== null && <ErrorBanner message={model.listError} onRetry={model.reload} />}
             {noChats ? (
-              <EmptyState />
+              <EmptyState
+                onJoinTeam={
+                  database.view?.mode === 'standalone' && !database.view.restart_required
+                    ? () => setView('settings')
+                    : undefined
+                }
+              />
             ) : (
               <div className={`panes${showWhy ? ' panes--why' : ''}`}>
                 <ChatList

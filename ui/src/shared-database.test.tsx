@@ -280,3 +280,22 @@ describe('Shared database: a desktop in shared mode', () => {
     expect(document.querySelector('img[src="x"]')).toBeNull();
   });
 });
+
+describe('Shared database: the first run', () => {
+  it('offers a new standalone desktop the way into the team, which opens the block', async () => {
+    standaloneShell();
+    render(<App channelPollMs={0} />);
+    const invitation = await screen.findByTestId('empty-state-team');
+    expect(invitation.textContent).toContain('Working in a team?');
+    fireEvent.click(within(invitation).getByTestId('join-team'));
+    expect(await screen.findByTestId('shared-db-form')).toBeTruthy();
+  });
+
+  it('does not offer it on a desktop that already works in shared mode', async () => {
+    fakeShell({ database: SHARED });
+    render(<App channelPollMs={0} />);
+    await screen.findByTestId('empty-state');
+    await screen.findByTestId('database-badge');
+    expect(screen.queryByTestId('empty-state-team')).toBeNull();
+  });
+});

@@ -1,7 +1,10 @@
 import { t } from '../i18n';
 
-/** What a new workspace shows before the first customer writes. */
-export function EmptyState() {
+/**
+ * What a new workspace shows before the first customer writes. On a desktop that works on its own
+ * it also offers the other first-run path: joining the team's shared database.
+ */
+export function EmptyState({ onJoinTeam }: { onJoinTeam?: () => void }) {
   return (
     <div className="empty-state" data-testid="empty-state">
       <svg className="empty-state__art" viewBox="0 0 64 64" aria-hidden="true" focusable="false">
@@ -12,6 +15,14 @@ export function EmptyState() {
       </svg>
       <h2>{t('empty.title')}</h2>
       <p>{t('empty.body')}</p>
+      {onJoinTeam !== undefined && (
+        <p className="empty-state__team" data-testid="empty-state-team">
+          {t('empty.team')}{' '}
+          <button type="button" className="link-button" onClick={onJoinTeam} data-testid="join-team">
+            {t('empty.joinTeam')}
+          </button>
+        </p>
+      )}
     </div>
   );
 }

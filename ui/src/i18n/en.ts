@@ -144,6 +144,8 @@ export const en = {
   'list.retry': 'Try again',
   'empty.title': 'No chats yet',
   'empty.body': 'No chats yet — when a customer writes to your Telegram bot, the chat appears here.',
+  'empty.team': 'Working in a team?',
+  'empty.joinTeam': 'Connect this desktop to your contact centre’s shared database',
   'conversation.loading': 'Loading conversation…',
   'conversation.none': 'Select a chat on the left to see the conversation.',
   'conversation.noMessages': 'No messages in this chat yet.',

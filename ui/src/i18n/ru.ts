@@ -148,6 +148,8 @@ export const ru: Dictionary = {
   'list.retry': 'Повторить',
   'empty.title': 'Чатов пока нет',
   'empty.body': 'Чатов пока нет — когда клиент напишет вашему Telegram-боту, чат появится здесь.',
+  'empty.team': 'Работаете в команде?',
+  'empty.joinTeam': 'Подключите этот компьютер к общей базе данных контакт-центра',
   'conversation.loading': 'Загружаем переписку…',
   'conversation.none': 'Выберите чат слева, чтобы увидеть переписку.',
   'conversation.noMessages': 'В этом чате пока нет сообщений.',
