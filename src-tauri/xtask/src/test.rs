@@ -71,14 +71,25 @@ pub fn test(args: &[String]) -> Result {
 }
 
 /// The real app in WebKit under Xvfb, driven through WebKitWebDriver, inside
-/// a private D-Bus session with an unlocked throwaway keyring.
+/// a private D-Bus session with an unlocked throwaway keyring; a throwaway
+/// Postgres and the relay binary for the shared-mode tests.
 fn end_to_end() -> Result {
-    run(cargo().args(["build", "-p", "switchboard", "-p", "switchboard-sandbox"]))?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "switchboard",
+        "-p",
+        "switchboard-sandbox",
+        "-p",
+        "switchboard-relay",
+    ]))?;
     let root = crate::root();
     let scratch = std::env::temp_dir().join(format!("switchboard-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let (display, _xvfb) = start_xvfb()?;
+    // Shared mode's tests create their own database on it (dropped with the cluster).
+    let pg = ThrowawayPostgres::start()?;
     // SWITCHBOARD_E2E_FILES narrows the run while iterating (e.g. tests/e2e/chat.test.mjs).
     let files = std::env::var("SWITCHBOARD_E2E_FILES").unwrap_or_else(|_| "tests/e2e/".into());
     let script = format!(
@@ -109,7 +120,12 @@ fn end_to_end() -> Result {
         .env(
             "SWITCHBOARD_SANDBOX_BIN",
             root.join("target/debug/switchboard-sandbox"),
-        ));
+        )
+        .env(
+            "SWITCHBOARD_RELAY_BIN",
+            root.join("target/debug/switchboard-relay"),
+        )
+        .env("SWITCHBOARD_TEST_PG_URL", &pg.url));
     if result.is_ok() {
         let _ = std::fs::remove_dir_all(&scratch);
     } else {

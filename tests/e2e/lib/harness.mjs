@@ -47,13 +47,19 @@ export function freePort() {
   });
 }
 
+/** A random bot token: "<bot id>:<secret>" (the bot id is what a channel's external_id holds). */
+function newBotToken() {
+  return `${randomInt(1_000_000, 9_000_000)}:e2e-${randomInt(1e9)}`;
+}
+
 /**
  * A sandbox with one bot; `.writeAsCustomer()` and `.sentMessages()` drive it. With
- * `facebookApp: {id, secret}` it also plays Facebook with its demo person and pages.
+ * `facebookApp: {id, secret}` it also plays Facebook with its demo person and pages. With
+ * `telegramBots: n` it runs n bots, each driven through `.bots[i]` (`bots[0]` is the one above).
  */
-export async function startSandbox({ facebookApp } = {}) {
-  const token = `${randomInt(1_000_000, 9_000_000)}:e2e-${randomInt(1e9)}`;
-  const args = ['--listen', '127.0.0.1:0', '--telegram-bot', token];
+export async function startSandbox({ facebookApp, telegramBots = 1 } = {}) {
+  const tokens = Array.from({ length: telegramBots }, newBotToken);
+  const args = ['--listen', '127.0.0.1:0', ...tokens.flatMap((t) => ['--telegram-bot', t])];
   if (facebookApp) args.push('--facebook-app', `${facebookApp.id}:${facebookApp.secret}`);
   const child = spawn(SANDBOX, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -67,6 +73,24 @@ export async function startSandbox({ facebookApp } = {}) {
     });
     child.on('exit', (code) => reject(new Error(`sandbox exited (${code}) before it was ready`)));
   });
+  const bots = tokens.map((token) => telegramBot(baseUrl, token));
+  return {
+    baseUrl,
+    ...bots[0],
+    bots,
+    /** Apps subscribed to a Facebook page's webhooks. */
+    pageSubscriptions: async (pageId) => {
+      const response = await fetch(`${baseUrl}_sandbox/facebook/pages/${encodeURIComponent(pageId)}/subscriptions`);
+      const json = await response.json();
+      if (!json.ok) throw new Error(`sandbox subscriptions: ${json.description}`);
+      return json.result;
+    },
+    stop: () => child.kill(),
+  };
+}
+
+/** One sandbox bot's control API: what its customers write, what it sent. */
+function telegramBot(baseUrl, token) {
   const control = `${baseUrl}_sandbox/telegram/${encodeURIComponent(token)}`;
   const call = async (method, path, body) => {
     const response = await fetch(control + path, {
@@ -79,8 +103,9 @@ export async function startSandbox({ facebookApp } = {}) {
     return json.result;
   };
   return {
-    baseUrl,
     token,
+    /** The bot's user id (a channel's `external_id`). */
+    botId: token.split(':')[0],
     writeAsCustomer: (userId, firstName, text) =>
       call('POST', '/customer-messages', { user_id: userId, first_name: firstName, text }),
     /** `kind`: photo | document | voice | sticker; `bytes`: a Buffer. */
@@ -94,14 +119,6 @@ export async function startSandbox({ facebookApp } = {}) {
       const file = await call('GET', `/files/${encodeURIComponent(fileId)}`);
       return { ...file, bytes: Buffer.from(file.bytes_base64, 'base64') };
     },
-    /** Apps subscribed to a Facebook page's webhooks. */
-    pageSubscriptions: async (pageId) => {
-      const response = await fetch(`${baseUrl}_sandbox/facebook/pages/${encodeURIComponent(pageId)}/subscriptions`);
-      const json = await response.json();
-      if (!json.ok) throw new Error(`sandbox subscriptions: ${json.description}`);
-      return json.result;
-    },
-    stop: () => child.kill(),
   };
 }
 
@@ -138,9 +155,11 @@ export async function launchApp(sandbox, dir, { seedBot = true, env = {} } = {})
   const session = await Session.create(driverUrl, {
     alwaysMatch: { 'webkitgtk:browserOptions': { binary: APP, args: [] } },
   });
+  let killed = false;
   return {
     session,
     async close() {
+      if (killed) return;
       try {
         await session.close();
       } finally {
@@ -152,7 +171,29 @@ export async function launchApp(sandbox, dir, { seedBot = true, env = {} } = {})
     async screenshot(name) {
       writeFileSync(join(dir, `${name}.png`), await session.screenshotPng());
     },
+    /** The app's process id (from its instance lock), or null before it took the lock. */
+    pid: () => appPid(join(dir, 'data')),
+    /** Ends the app's process abruptly (SIGKILL: a crash or a power cut) and its driver. */
+    async kill() {
+      const pid = appPid(join(dir, 'data'));
+      if (pid === null) throw new Error('the app has no pid yet');
+      process.kill(pid, 'SIGKILL');
+      killed = true;
+      await waitFor(`the app (pid ${pid}) to be gone`, () => !alive(pid), 10_000);
+      driver.kill();
+      await new Promise((r) => (driver.exitCode !== null ? r() : driver.once('exit', r)));
+    },
   };
+}
+
+/** The pid in the app's instance lock in `dataDir`, or null. */
+function appPid(dataDir) {
+  try {
+    const pid = Number.parseInt(readFileSync(join(dataDir, 'switchboard.lock'), 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Texts of the messages of `kind` in the open conversation. */
@@ -246,13 +287,9 @@ function alive(pid) {
  *  apps on one folder are refused (the app's instance lock). The lock file
  *  holds the app's pid. */
 async function endApp(dataDir) {
-  let pid;
-  try {
-    pid = Number.parseInt(readFileSync(join(dataDir, 'switchboard.lock'), 'utf8'), 10);
-  } catch {
-    return; // the app never got as far as taking its lock
-  }
-  if (!Number.isInteger(pid) || !alive(pid)) return;
+  const pid = appPid(dataDir);
+  // null: the app never got as far as taking its lock
+  if (pid === null || !alive(pid)) return;
   process.kill(pid, 'SIGTERM');
   await waitFor(`the app (pid ${pid}) to exit`, () => !alive(pid), 10_000).catch(() => process.kill(pid, 'SIGKILL'));
 }
