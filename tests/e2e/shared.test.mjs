@@ -11,24 +11,11 @@
 // with both tokens — as if both had been entered on both computers. Which desktop polls a bot is
 // decided by its lease: Ann's takes the support bot's first (the test waits for that before Bob's
 // starts), Bob's the sales bot's.
-//
-// KNOWN BUG (shared mode, found by this test): the open conversation is not refreshed when the
-// shared cache changes. The runtime reports cache changes as `chats-changed` with no chat ids
-// (runtime/src/shared_ops.rs `follow_shared`: `changes.send(Vec::new())`) and the panel reloads
-// the open conversation only when its id is listed (ui/src/hooks/useChats.ts), so a reply stays
-// "Sending…" and a customer's new message does not appear until the chat is opened again. Until
-// that is fixed, `reopened()` below opens the chat again, as an operator would.
-//
-// KNOWN BUG 2 (shared mode): messages that reach a desktop's cache in one sync batch are listed in
-// the order of their ids (random UUIDs), not in the order they arrived: the cache mirror writes a
-// batch's rows ordered by id (sync/src/cache.rs `apply_batch`, BTreeMap/BTreeSet by row id) and the
-// panel lists a chat's messages by SQLite rowid (engine/src/store/chats.rs). Until that is fixed the
-// last check compares Finn's messages as a set; it should compare ['one', 'two', 'three'] in order.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptOffer, click, findByName, itemByName, launchApp, listedNames, messageTexts, newWorkspaceDir, startSandbox,
+  acceptOffer, click, findByName, launchApp, listedNames, messageTexts, newWorkspaceDir, startSandbox,
   typeInto, waitFor,
 } from './lib/harness.mjs';
 import { createSharedDatabase, literal, startRelay } from './lib/shared.mjs';
@@ -96,22 +83,6 @@ async function findAny(session, css, what) {
   return waitFor(what, async () => (await session.findAll(css))[0]);
 }
 
-/**
- * Polls `probe` on the conversation with `name`, clicking the chat in the list again (which reloads
- * it) at most once a second — see KNOWN BUG above. Once fixed, a plain `waitFor` will do.
- */
-async function reopened(session, name, what, probe) {
-  let clickedAt = 0;
-  return waitFor(what, async () => {
-    if (await probe()) return true;
-    if (Date.now() - clickedAt < 1000) return false;
-    clickedAt = Date.now();
-    const item = await itemByName(session, 'chat-item', name);
-    if (item) await item.click();
-    return false;
-  });
-}
-
 /** The login role holding `channel`'s live lease, or null. */
 async function leaseHolder(db, channel) {
   const rows = await db.sql(
@@ -163,7 +134,8 @@ test('two desktops on one shared database: offers, replies, freest, and a bot ta
     await click(ann, '[data-testid="send-button"]');
     await waitFor('the reply reaching the customer', async () =>
       (await support.sentMessages()).some((m) => m.chat_id === 7001 && m.text === reply));
-    await reopened(ann, 'Dana', "the reply marked sent in Ann's panel", async () => {
+    // The open conversation follows the cache: the reply turns from Sending… to sent by itself.
+    await waitFor("the reply marked sent in Ann's panel", async () => {
       const bubbles = await ann.findAll('[data-testid="message"][data-kind="outbound"]');
       return bubbles.length === 1 && (await bubbles[0].attribute('data-delivery')) === 'sent';
     });
@@ -202,10 +174,10 @@ test('two desktops on one shared database: offers, replies, freest, and a bot ta
 
     step('takeover');
     await acceptOffer(bob, 'Finn');
-    await reopened(bob, 'Finn', "Finn's three messages in Bob's conversation", async () =>
+    await waitFor("Finn's three messages in Bob's conversation", async () =>
       (await messageTexts(bob, 'inbound')).length >= 3);
-    // Each shown exactly once (as a set: see KNOWN BUG 2 for why not in order).
-    assert.deepEqual((await messageTexts(bob, 'inbound')).sort(), ['one', 'three', 'two']);
+    // Each shown exactly once, in the order Finn wrote them.
+    assert.deepEqual(await messageTexts(bob, 'inbound'), ['one', 'two', 'three']);
     step("Finn's messages in Bob's panel");
     // Every customer message stored exactly once (Dana's second one in Ann's chat).
     await waitFor("Dana's message stored", async () =>

@@ -20,9 +20,21 @@ pub fn forward_chat_changes(app: tauri::AppHandle, mut changes: broadcast::Recei
                 Err(RecvError::Lagged(_)) => Vec::new(),
                 Err(RecvError::Closed) => return,
             };
-            // Coalesce whatever else is already waiting into the same event.
-            while let Ok(more) = changes.try_recv() {
-                chat_ids.extend(more);
+            // Coalesce whatever else is already waiting into the same event. An empty list means
+            // "everything may have changed" and stays empty whatever it is merged with.
+            let mut everything = chat_ids.is_empty();
+            loop {
+                match changes.try_recv() {
+                    Ok(more) => {
+                        everything |= more.is_empty();
+                        chat_ids.extend(more);
+                    }
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => everything = true,
+                    Err(_) => break,
+                }
+            }
+            if everything {
+                chat_ids.clear();
             }
             chat_ids.sort();
             chat_ids.dedup();

@@ -200,6 +200,9 @@ impl Runtime {
         if !channel.active {
             return ChannelHealth::Stopped;
         }
+        if let Some(run) = &self.shared {
+            return crate::shared::bot_health(&run.desktop, channel);
+        }
         self.lock_channels()
             .get(&channel.id)
             .map(|r| r.health.borrow().clone())

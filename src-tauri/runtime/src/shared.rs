@@ -240,6 +240,36 @@ pub(crate) async fn start_desktop(
         .map_err(|e| e.to_string())
 }
 
+/// A shared channel's card: this desktop polls it, or another does (or will, once a desktop
+/// holding its token takes the lease), or this desktop cannot because the token is not here.
+pub(crate) fn bot_health(
+    desktop: &SharedDesktop,
+    channel: &switchboard_engine::domain::Channel,
+) -> switchboard_engine::domain::ChannelHealth {
+    use switchboard_engine::domain::{ChannelHealth, ChannelProblem, Provider};
+    use switchboard_sync::telegram::PollerState;
+    if channel.provider != Provider::Telegram {
+        return ChannelHealth::problem(
+            ChannelProblem::Other,
+            "Messenger channels are not handled in shared mode yet.",
+        );
+    }
+    match desktop
+        .bot_state(&channel.id)
+        .map(|state| state.borrow().clone())
+    {
+        Some(PollerState::Polling { .. } | PollerState::Standby) => ChannelHealth::Running,
+        Some(PollerState::Problem { reason }) => {
+            ChannelHealth::problem(ChannelProblem::Unreachable, reason)
+        }
+        None => ChannelHealth::problem(
+            ChannelProblem::Other,
+            "This bot's token is not on this computer, so this desktop cannot poll it; another \
+             desktop that has it does.",
+        ),
+    }
+}
+
 pub(crate) fn cache_path(data_dir: &Path) -> PathBuf {
     data_dir.join(CACHE_FILE)
 }

@@ -76,9 +76,11 @@ impl Runtime {
         };
         let mut applied = run.desktop.applied.clone();
         let mut connection = run.desktop.connection.clone();
+        let mut chats = run.desktop.subscribe_chats();
         let runtime = Arc::downgrade(self);
         let cancel = self.cancel.child_token();
         tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
             let mut first = true;
             loop {
                 let cache_changed = if first {
@@ -93,6 +95,20 @@ impl Runtime {
                             }
                             true
                         }
+                        touched = chats.recv() => {
+                            let Some(runtime) = runtime.upgrade() else {
+                                return;
+                            };
+                            // The panel refreshes these chats (the open one included); after a
+                            // gap, everything.
+                            let ids = match touched {
+                                Ok(ids) => ids,
+                                Err(RecvError::Lagged(_)) => Vec::new(),
+                                Err(RecvError::Closed) => return,
+                            };
+                            let _ = runtime.changes.send(ids);
+                            continue;
+                        }
                         changed = connection.changed() => {
                             if changed.is_err() {
                                 return;
@@ -105,7 +121,6 @@ impl Runtime {
                     return;
                 };
                 if cache_changed {
-                    let _ = runtime.changes.send(Vec::new());
                     runtime.start_shared_bots(seed.as_ref()).await;
                 }
                 let _ = runtime.database_events.send(());

@@ -110,21 +110,50 @@ impl CacheMirror {
         })
     }
 
-    async fn apply_batch(&self, batch: &Batch) -> Result<(), SyncError> {
-        // The rows the batch touched, per table, each once.
-        let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    /// Applies a batch; returns the chats it touched (their rows, messages or offers), for the
+    /// panel to refresh exactly those, and whether it touched anything else (operators, queues,
+    /// settings…), after which the panel refreshes everything it shows.
+    pub async fn apply_and_report(
+        &self,
+        batch: &Batch,
+    ) -> Result<(BTreeSet<String>, bool), SyncError> {
+        // The rows the batch touched, per table, each once, in the order the feed has them: rows
+        // inserted together keep their order here (the panel lists messages of one second in
+        // the order they were stored).
+        let mut touched: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut seen: BTreeSet<(&str, &str)> = BTreeSet::new();
         for change in &batch.changes {
-            if self.tables.contains_key(change.table.as_str()) {
-                touched
-                    .entry(change.table.as_str())
-                    .or_default()
-                    .insert(change.row_id.as_str());
+            let (table, id) = (change.table.as_str(), change.row_id.as_str());
+            if self.tables.contains_key(table) && seen.insert((table, id)) {
+                touched.entry(table).or_default().push(id);
             }
         }
         let mut current = Vec::new();
         for (name, ids) in &touched {
             let rows = self.read_rows(name, ids).await?;
             current.push((*name, ids, rows));
+        }
+        let mut chats = BTreeSet::new();
+        let others = touched.keys().any(|t| {
+            !matches!(
+                *t,
+                "chats" | "chat_offers" | "messages" | "attachments" | "contacts"
+            )
+        });
+        for (name, ids, rows) in &current {
+            for id in ids.iter() {
+                let chat = match *name {
+                    "chats" => Some(id.to_string()),
+                    "chat_offers" => id.split('/').next().map(str::to_owned),
+                    "messages" => rows
+                        .get(*id)
+                        .and_then(|row| row.get("chat_id"))
+                        .and_then(|chat| chat.as_str())
+                        .map(str::to_owned),
+                    _ => None,
+                };
+                chats.extend(chat);
+            }
         }
         let mut sqlite = self.sqlite.lock().await;
         let mut tx = sqlite
@@ -133,7 +162,9 @@ impl CacheMirror {
             .map_err(SyncError::Cache)?;
         for (name, ids, rows) in &current {
             let table = &self.tables[name];
-            table.write(&mut tx, rows.values()).await?;
+            table
+                .write(&mut tx, ids.iter().filter_map(|id| rows.get(*id)))
+                .await?;
             for id in ids.iter().filter(|id| !rows.contains_key(**id)) {
                 table.remove(&mut tx, id).await?;
             }
@@ -148,14 +179,14 @@ impl CacheMirror {
         .await
         .map_err(SyncError::Cache)?;
         tx.commit().await.map_err(SyncError::Cache)?;
-        Ok(())
+        Ok((chats, others))
     }
 
     /// The rows of `table` with these keys as Postgres has them now, keyed like `row_id`.
     async fn read_rows(
         &self,
         name: &str,
-        ids: &BTreeSet<&str>,
+        ids: &[&str],
     ) -> Result<BTreeMap<String, serde_json::Map<String, serde_json::Value>>, SyncError> {
         let table = &self.tables[name];
         let row_key = table
@@ -184,7 +215,7 @@ impl CacheMirror {
             "SELECT {row_key} AS row_key, to_jsonb(t)::TEXT AS row_json FROM {name} AS t
              WHERE {filter}"
         );
-        let wanted: Vec<&str> = ids.iter().copied().collect();
+        let wanted: Vec<&str> = ids.to_vec();
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&wanted)
             .fetch_all(&self.pg)
@@ -302,6 +333,11 @@ impl Table {
 
 impl ApplyChanges for CacheMirror {
     fn apply<'a>(&'a self, batch: &'a Batch) -> ApplyFuture<'a> {
-        Box::pin(async move { self.apply_batch(batch).await.map_err(Into::into) })
+        Box::pin(async move {
+            self.apply_and_report(batch)
+                .await
+                .map(drop)
+                .map_err(Into::into)
+        })
     }
 }

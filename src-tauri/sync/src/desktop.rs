@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqlitePool;
 use switchboard_engine::clock::Clock;
 use switchboard_telegram::BotApi;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::SyncError;
 use crate::cache::CacheMirror;
@@ -40,8 +40,10 @@ pub struct SharedDesktop {
     pub outbox: Arc<Outbox>,
     /// What the panel reads (the cache, through the engine's schema).
     pub panel: SqlitePool,
-    /// Counts batches applied to the cache: the UI refreshes on it.
+    /// Counts batches applied to the cache.
     pub applied: watch::Receiver<u64>,
+    /// The chats each applied batch touched (empty: anything may have changed).
+    chats: broadcast::Sender<Vec<String>>,
     pub connection: watch::Receiver<Connection>,
     pg: PgPool,
     holder_id: String,
@@ -123,9 +125,11 @@ impl SharedDesktop {
         let mirror = CacheMirror::open(&config.cache_file, pg.clone()).await?;
         let from = mirror.position().await?;
         let (applied_tx, applied) = watch::channel(0);
+        let (chats, _) = broadcast::channel(256);
         let cache = Arc::new(AnnouncingCache {
             mirror,
             applied: applied_tx,
+            chats: chats.clone(),
         });
         let follower = Follower::start_offline_capable(pg.clone(), cache, from, config.follower);
         let outbox = Arc::new(Outbox::new(panel.clone(), config.me.clone(), clock));
@@ -136,6 +140,7 @@ impl SharedDesktop {
             outbox,
             panel,
             applied,
+            chats,
             connection,
             pg,
             holder_id: config.holder_id,
@@ -160,6 +165,10 @@ impl SharedDesktop {
             self.poller,
         );
         pollers.push((channel_id.to_owned(), poller));
+    }
+
+    pub fn subscribe_chats(&self) -> broadcast::Receiver<Vec<String>> {
+        self.chats.subscribe()
     }
 
     /// What this desktop does with a bot: polls it, stands by, or has a problem.
@@ -202,12 +211,19 @@ impl SharedDesktop {
 struct AnnouncingCache {
     mirror: CacheMirror,
     applied: watch::Sender<u64>,
+    chats: broadcast::Sender<Vec<String>>,
 }
 
 impl ApplyChanges for AnnouncingCache {
     fn apply<'a>(&'a self, batch: &'a Batch) -> ApplyFuture<'a> {
         Box::pin(async move {
-            self.mirror.apply(batch).await?;
+            let (chats, others) = self.mirror.apply_and_report(batch).await?;
+            if others {
+                // An empty list: anything may have changed (an operator's status, a queue…).
+                let _ = self.chats.send(Vec::new());
+            } else if !chats.is_empty() {
+                let _ = self.chats.send(chats.into_iter().collect());
+            }
             self.applied.send_modify(|n| *n += 1);
             Ok(())
         })

@@ -439,7 +439,9 @@ export function useChats({ channelPollMs = 15_000 }: UseChatsOptions = {}): Chat
       // the counters.
       void loadStatus();
       const open = selectedRef.current;
-      if (open !== null && chat_ids.includes(open)) void loadDetail(open, true);
+      // An empty list means "anything may have changed" (the shell fell behind, or a shared
+      // desktop's cache caught up): the open chat is reloaded too.
+      if (open !== null && (chat_ids.length === 0 || chat_ids.includes(open))) void loadDetail(open, true);
     })
       .then((stop) => {
         if (cancelled) stopListening(stop);
