@@ -92,7 +92,11 @@ impl Runtime {
         channel_id: &str,
         token: &str,
     ) -> Result<ChannelView, IpcError> {
-        self.require_admin().await?;
+        // In shared mode the token goes to this computer's keychain only, so that this desktop
+        // can poll the bot too: any operator may give it to their own desktop.
+        if self.shared.is_none() {
+            self.require_admin().await?;
+        }
         let channel_id = validate_id("channel", channel_id)?;
         let channel = self.store.channel(channel_id).await.map_err(to_ipc)?;
         if channel.provider != Provider::Telegram {
@@ -112,6 +116,11 @@ impl Runtime {
         self.secrets
             .put(&key, token.trim())
             .map_err(keychain_error)?;
+        if self.shared.is_some() {
+            self.start_shared_bots(None).await;
+            let _ = self.channel_events.send(());
+            return self.channel_view_of(channel_id).await;
+        }
         // Replies that waited for a working token go now, not after their back-off.
         self.store
             .outbox_due_now(&channel.id, self.clock.now())

@@ -262,8 +262,9 @@ pub(crate) fn bot_health(
         Some(PollerState::Problem { reason }) => {
             ChannelHealth::problem(ChannelProblem::Unreachable, reason)
         }
+        // The card offers "Replace token", which in shared mode puts it on this computer.
         None => ChannelHealth::problem(
-            ChannelProblem::Other,
+            ChannelProblem::Keychain,
             "This bot's token is not on this computer, so this desktop cannot poll it; another \
              desktop that has it does.",
         ),

@@ -130,7 +130,7 @@ impl Runtime {
 
     /// Starts the shared poller of every active Telegram channel whose token is on this computer
     /// (the seeded demo bot's token is put there for its channel).
-    async fn start_shared_bots(&self, seed: Option<&SeedTelegramBot>) {
+    pub(crate) async fn start_shared_bots(&self, seed: Option<&SeedTelegramBot>) {
         let Some(run) = &self.shared else {
             return;
         };

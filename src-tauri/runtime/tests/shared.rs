@@ -21,6 +21,8 @@ use switchboard_sync::router::{RouterClock, SharedRouter};
 
 const TOKEN: &str = "7200001:shared-runtime-token";
 const PASSWORD: &str = "correct horse battery";
+/// The support bot's channel (ids are UUIDs, as the designer makes them).
+const CHANNEL: &str = "0b6f3d0e-6b1c-4c5e-9a55-2f1d3c4b5a60";
 
 struct Shared {
     owner: PgPool,
@@ -54,13 +56,14 @@ async fn shared_database(sandbox: &Sandbox) -> Shared {
         .unwrap();
     sqlx::query(
         "INSERT INTO channels (id, provider, name, queue_id, api_base, external_id, created_at)
-         VALUES ('tg', 'telegram', 'Support bot', 'q', $1, '7200001', 0)",
+         VALUES ($2, 'telegram', 'Support bot', 'q', $1, '7200001', 0)",
     )
     .bind(sandbox.base_url())
+    .bind(CHANNEL)
     .execute(&owner)
     .await
     .unwrap();
-    for who in ["ann", "bob"] {
+    for who in ["ann", "bob", "cat"] {
         for sql in [
             "INSERT INTO users (id, name, created_at) VALUES ('u-' || $1, initcap($1), 0)",
             "INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', 'u-' || $1)",
@@ -82,11 +85,16 @@ async fn shared_database(sandbox: &Sandbox) -> Shared {
     }
 }
 
-async fn start(dir: &std::path::Path, sandbox: &Sandbox, secrets: &MemorySecrets) -> Arc<Runtime> {
+async fn start_seeded(
+    dir: &std::path::Path,
+    sandbox: &Sandbox,
+    secrets: &MemorySecrets,
+    seed: bool,
+) -> Arc<Runtime> {
     Runtime::start(
         RuntimeConfig {
             data_dir: dir.to_owned(),
-            seed_telegram: Some(SeedTelegramBot {
+            seed_telegram: seed.then(|| SeedTelegramBot {
                 api_base: sandbox.base_url(),
                 token: TOKEN.into(),
             }),
@@ -103,8 +111,18 @@ async fn start(dir: &std::path::Path, sandbox: &Sandbox, secrets: &MemorySecrets
 
 /// Ann's or Bob's desktop: started standalone, connected in Settings, restarted in shared mode.
 async fn desktop(db: &Shared, who: &str, sandbox: &Sandbox, dir: &std::path::Path) -> Arc<Runtime> {
+    desktop_seeded(db, who, sandbox, dir, true).await
+}
+
+async fn desktop_seeded(
+    db: &Shared,
+    who: &str,
+    sandbox: &Sandbox,
+    dir: &std::path::Path,
+    seed: bool,
+) -> Arc<Runtime> {
     let secrets = MemorySecrets::default();
-    let standalone = start(dir, sandbox, &secrets).await;
+    let standalone = start_seeded(dir, sandbox, &secrets, seed).await;
     let login = |password: &str| SharedDatabaseLogin {
         address: db.address.clone(),
         user: format!("{}_{who}", db.name),
@@ -132,7 +150,7 @@ async fn desktop(db: &Shared, who: &str, sandbox: &Sandbox, dir: &std::path::Pat
     standalone.shutdown().await;
     drop(standalone);
 
-    let shared = start(dir, sandbox, &secrets).await;
+    let shared = start_seeded(dir, sandbox, &secrets, seed).await;
     let view = shared.shared_database().await.unwrap();
     assert_eq!(
         (view.mode, view.restart_required),
@@ -255,5 +273,44 @@ async fn two_operators_work_together_on_one_shared_database() {
     bob.shutdown().await;
     let _ = stop_router.send(true);
     routing.await.unwrap().unwrap();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_without_the_bots_token_says_so_and_takes_it_on_the_card() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        telegram_bots: vec![TOKEN.into(), "7299999:another-bot".into()],
+        simulate_customers: false,
+    })
+    .await
+    .unwrap();
+    let db = shared_database(&sandbox).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cat = desktop_seeded(&db, "cat", &sandbox, dir.path(), false).await;
+    eventually("the channel reaches Cat's cache", || async {
+        !cat.list_channels().await.unwrap().is_empty()
+    })
+    .await;
+    let card = cat.list_channels().await.unwrap().remove(0);
+    assert_eq!(card.health, switchboard_ipc::ChannelHealthState::Error);
+    assert_eq!(
+        card.problem,
+        Some(switchboard_ipc::ChannelProblem::Keychain)
+    );
+    assert!(
+        card.health_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("token is not on this computer")),
+        "{card:?}"
+    );
+    let other = cat
+        .replace_channel_token(&card.id, "7299999:another-bot")
+        .await
+        .unwrap_err();
+    assert!(other.message.contains("different bot"), "{}", other.message);
+    let fixed = cat.replace_channel_token(&card.id, TOKEN).await.unwrap();
+    assert_eq!(fixed.health, switchboard_ipc::ChannelHealthState::Running);
+    cat.shutdown().await;
     sandbox.shutdown().await;
 }
