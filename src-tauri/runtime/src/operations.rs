@@ -95,7 +95,6 @@ impl Runtime {
     }
 
     pub async fn transfer_to_queue(&self, chat_id: &str, queue_id: &str) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Transferring a chat")?;
         let chat_id = self.my_active_chat(chat_id).await?;
         let queue_id = validate_id("queue", queue_id)?;
         let queues = self.store.list_queues().await.map_err(to_ipc)?;
@@ -103,6 +102,13 @@ impl Runtime {
             .iter()
             .find(|q| q.id == queue_id)
             .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "That queue no longer exists."))?;
+        let change = Change::TransferToQueue {
+            chat: chat_id.clone(),
+            queue: queue_id.into(),
+        };
+        if self.push_shared(change).await?.is_some() {
+            return Ok(());
+        }
         let line = format!(
             "Transferred to queue {} by {}",
             queue.name,
@@ -126,7 +132,6 @@ impl Runtime {
         chat_id: &str,
         operator_id: &str,
     ) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Transferring a chat")?;
         let chat_id = self.my_active_chat(chat_id).await?;
         let operator_id = validate_id("operator", operator_id)?;
         let operators = self.store.list_operators().await.map_err(to_ipc)?;
@@ -134,6 +139,13 @@ impl Runtime {
             .iter()
             .find(|o| o.id == operator_id)
             .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "That operator no longer exists."))?;
+        let change = Change::TransferToOperator {
+            chat: chat_id.clone(),
+            operator: operator_id.into(),
+        };
+        if self.push_shared(change).await?.is_some() {
+            return Ok(());
+        }
         let line = format!(
             "Transferred to {} by {}",
             target.name,

@@ -24,7 +24,9 @@ impl Runtime {
             | Change::Decline { chat }
             | Change::Complete { chat }
             | Change::Send { chat, .. }
-            | Change::Note { chat, .. } => Some(chat.clone()),
+            | Change::Note { chat, .. }
+            | Change::TransferToQueue { chat, .. }
+            | Change::TransferToOperator { chat, .. } => Some(chat.clone()),
             Change::Status { .. } => None,
         };
         let id = run.desktop.outbox.push(change).await.map_err(|e| {

@@ -24,6 +24,16 @@ const PASSWORD: &str = "correct horse battery";
 /// The support bot's channel (ids are UUIDs, as the designer makes them).
 const CHANNEL: &str = "0b6f3d0e-6b1c-4c5e-9a55-2f1d3c4b5a60";
 
+/// A user id as the designer makes them (a UUID), one per operator of the test.
+fn user_id(who: &str) -> String {
+    let n = match who {
+        "ann" => 1,
+        "bob" => 2,
+        _ => 3,
+    };
+    format!("00000000-0000-4000-8000-00000000000{n}")
+}
+
 struct Shared {
     owner: PgPool,
     address: String,
@@ -65,15 +75,20 @@ async fn shared_database(sandbox: &Sandbox) -> Shared {
     .unwrap();
     for who in ["ann", "bob", "cat"] {
         for sql in [
-            "INSERT INTO users (id, name, created_at) VALUES ('u-' || $1, initcap($1), 0)",
-            "INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', 'u-' || $1)",
+            "INSERT INTO users (id, name, created_at) VALUES ($2, initcap($1), 0)",
+            "INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', $2)",
         ] {
-            sqlx::query(sql).bind(who).execute(&owner).await.unwrap();
+            sqlx::query(sql)
+                .bind(who)
+                .bind(user_id(who))
+                .execute(&owner)
+                .await
+                .unwrap();
         }
-        sqlx::query("SELECT sb_create_operator_role($1, $2, 'u-' || $3, false)")
+        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, false)")
             .bind(format!("{name}_{who}"))
             .bind(PASSWORD)
-            .bind(who)
+            .bind(user_id(who))
             .execute(&owner)
             .await
             .unwrap();
@@ -252,6 +267,20 @@ async fn two_operators_work_together_on_one_shared_database() {
         (55, "It ships today.")
     );
 
+    // Ann hands the chat to Bob: it leaves her panel and becomes his.
+    ann.transfer_to_operator(&chat, &user_id("bob"))
+        .await
+        .unwrap();
+    eventually("the chat is Bob's on his desktop", || async {
+        let chats = bob.list_chats().await.unwrap();
+        chats.len() == 1 && chats[0].state == ChatState::Active
+    })
+    .await;
+    eventually("and gone from Ann's", || async {
+        ann.list_chats().await.unwrap().is_empty()
+    })
+    .await;
+
     // What changes the workspace is refused on a shared desktop, in words.
     let refused = bob
         .update_settings(switchboard_ipc::WorkspaceSettings {
@@ -263,9 +292,9 @@ async fn two_operators_work_together_on_one_shared_database() {
         refused.is_err_and(|e| e.message.contains("not available in shared mode yet")),
         "designer changes are refused"
     );
-    ann.complete_chat(&chat).await.unwrap();
-    eventually("the completed chat leaves Ann's panel", || async {
-        ann.list_chats().await.unwrap().is_empty()
+    bob.complete_chat(&chat).await.unwrap();
+    eventually("the completed chat leaves Bob's panel", || async {
+        bob.list_chats().await.unwrap().is_empty()
     })
     .await;
 

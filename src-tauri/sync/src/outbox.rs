@@ -30,6 +30,8 @@ pub enum Change {
     Status { active: bool },
     Send { chat: String, text: String },
     Note { chat: String, text: String },
+    TransferToQueue { chat: String, queue: String },
+    TransferToOperator { chat: String, operator: String },
 }
 
 impl Change {
@@ -41,6 +43,8 @@ impl Change {
             Change::Status { .. } => "status",
             Change::Send { .. } => "send",
             Change::Note { .. } => "note",
+            Change::TransferToQueue { .. } => "transfer_to_queue",
+            Change::TransferToOperator { .. } => "transfer_to_operator",
         }
     }
 
@@ -54,6 +58,10 @@ impl Change {
             }
             Change::Send { chat, text } | Change::Note { chat, text } => {
                 json!({ "chat": chat, "text": text })
+            }
+            Change::TransferToQueue { chat, queue } => json!({ "chat": chat, "queue": queue }),
+            Change::TransferToOperator { chat, operator } => {
+                json!({ "chat": chat, "operator": operator })
             }
         }
     }

@@ -249,3 +249,95 @@ async fn the_same_change_racing_from_two_connections_applies_once() {
         "one delivery applied it, the others found it applied"
     );
 }
+
+#[tokio::test]
+async fn a_chat_transferred_to_a_queue_waits_there_for_someone_else() {
+    let (db, chat) = offered_chat().await;
+    sqlx::query("INSERT INTO queues (id, name, rule) VALUES ('q2', 'Billing', 'to_all')")
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    for user in ["u-ann", "u-bob"] {
+        sqlx::query("INSERT INTO queue_operators (queue_id, user_id) VALUES ('q2', $1)")
+            .bind(user)
+            .execute(&db.owner)
+            .await
+            .unwrap();
+    }
+    let mut ann = db.desktop_of("ann").await;
+    apply(&mut ann, &new_id(), "accept", json!({"chat": chat})).await;
+    let moved = apply(
+        &mut ann,
+        &new_id(),
+        "transfer_to_queue",
+        json!({"chat": chat, "queue": "q2"}),
+    )
+    .await;
+    assert_eq!(moved, json!({"applied": true}));
+    assert_eq!(db.state_of(&chat).await, ("queued".into(), None));
+    let clock = ManualClock::at(3_000);
+    SharedRouter::new(db.owner.clone(), RouterClock::Fixed(Arc::new(clock)))
+        .route_once()
+        .await
+        .unwrap();
+    assert_eq!(
+        db.offers_of(&chat).await,
+        ["u-bob"],
+        "not offered back to Ann"
+    );
+    let line: String = sqlx::query_scalar(
+        "SELECT text FROM messages WHERE chat_id = $1 AND kind = 'system' AND text LIKE 'Transferred%'",
+    )
+    .bind(&chat)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(line, "Transferred to queue Billing by ann");
+    let unknown = try_apply(
+        &mut ann,
+        &new_id(),
+        "transfer_to_queue",
+        json!({"chat": chat, "queue": "nowhere"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(unknown.contains("no queue"), "{unknown}");
+}
+
+#[tokio::test]
+async fn a_chat_transferred_to_an_operator_follows_the_rules() {
+    let (db, chat) = offered_chat().await;
+    db.set("SimultaneousChats", "1").await;
+    let mut ann = db.desktop_of("ann").await;
+    let mut bob = db.desktop_of("bob").await;
+    apply(&mut ann, &new_id(), "accept", json!({"chat": chat})).await;
+    let to_bob = json!({"chat": chat, "operator": "u-bob"});
+
+    apply(&mut bob, &new_id(), "status", json!({"status": "inactive"})).await;
+    let refused = apply(&mut ann, &new_id(), "transfer_to_operator", to_bob.clone()).await;
+    assert_eq!(refused["code"], json!("SB006"), "{refused}");
+    apply(&mut bob, &new_id(), "status", json!({"status": "active"})).await;
+
+    // Bob at his limit of one.
+    let other = db.customer_writes("c2", 1_500).await;
+    SharedRouter::new(
+        db.owner.clone(),
+        RouterClock::Fixed(Arc::new(ManualClock::at(2_500))),
+    )
+    .route_once()
+    .await
+    .unwrap();
+    apply(&mut bob, &new_id(), "accept", json!({"chat": other})).await;
+    let full = apply(&mut ann, &new_id(), "transfer_to_operator", to_bob.clone()).await;
+    assert_eq!(full["code"], json!("SB004"), "{full}");
+    apply(&mut bob, &new_id(), "complete", json!({"chat": other})).await;
+
+    let done = apply(&mut ann, &new_id(), "transfer_to_operator", to_bob).await;
+    assert_eq!(done, json!({"applied": true}));
+    assert_eq!(
+        db.state_of(&chat).await,
+        ("active".into(), Some("u-bob".into()))
+    );
+    let not_hers = apply(&mut ann, &new_id(), "complete", json!({"chat": chat})).await;
+    assert_eq!(not_hers["code"], json!("SB005"));
+}
