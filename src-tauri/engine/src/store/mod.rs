@@ -22,7 +22,7 @@ pub use attachments::MAX_FETCH_ATTEMPTS;
 pub use messenger::{Echo, Receipt};
 pub use outbox::MAX_CAPTION_CHARS;
 pub use queues::{ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow};
-pub use routing::{RoutingChanges, RoutingRecord};
+pub use routing::{RoutingChanges, RoutingRecord, candidates_json, parse_status, status_str};
 
 use std::path::Path;
 use std::str::FromStr;

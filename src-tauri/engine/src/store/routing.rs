@@ -254,7 +254,8 @@ async fn setting(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<u32, St
         .map_err(|_| StoreError::Corrupt(format!("setting {key} = {value:?}")))
 }
 
-pub(super) fn parse_status(text: &str) -> Result<OperatorStatus, StoreError> {
+/// An operator status as stored (`users.status`, in SQLite and Postgres alike).
+pub fn parse_status(text: &str) -> Result<OperatorStatus, StoreError> {
     match text {
         "active" => Ok(OperatorStatus::Active),
         "inactive" => Ok(OperatorStatus::Inactive),
@@ -263,7 +264,8 @@ pub(super) fn parse_status(text: &str) -> Result<OperatorStatus, StoreError> {
     }
 }
 
-pub(super) fn status_str(status: OperatorStatus) -> &'static str {
+/// The stored form of an operator status.
+pub fn status_str(status: OperatorStatus) -> &'static str {
     match status {
         OperatorStatus::Active => "active",
         OperatorStatus::Inactive => "inactive",
@@ -340,7 +342,8 @@ async fn user_name(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<String,
     Ok(name.unwrap_or_else(|| "an operator".into()))
 }
 
-fn candidates_json(why: &Why) -> String {
+/// The candidates of a decision as stored in `routing_decisions.candidates`.
+pub fn candidates_json(why: &Why) -> String {
     let list: Vec<_> = why
         .candidates
         .iter()

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::{PgConnection, Row};
 use switchboard_engine::domain::{Id, RoutingRule};
 use switchboard_engine::routing::{
-    Operator, OperatorStatus, Queue, RoutedChat, RoutedState, RoutingState, Settings,
+    Operator, Queue, RoutedChat, RoutedState, RoutingState, Settings,
 };
+use switchboard_engine::store::parse_status;
 
 use crate::SyncError;
 
@@ -32,7 +33,7 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
         operators.insert(
             row.try_get::<String, _>("id")?,
             Operator {
-                status: parse_status(row.try_get("status")?)?,
+                status: parse_status(row.try_get("status")?).map_err(corrupt)?,
                 roles: BTreeSet::new(),
                 last_assigned_at: row.try_get("last_assigned_at")?,
                 active_chats: 0,
@@ -192,15 +193,6 @@ async fn setting(conn: &mut PgConnection, key: &str) -> Result<Option<u32>, Sync
                 .map_err(|_| SyncError::Corrupt(format!("setting {key} = {value:?}")))
         })
         .transpose()
-}
-
-fn parse_status(text: &str) -> Result<OperatorStatus, SyncError> {
-    match text {
-        "active" => Ok(OperatorStatus::Active),
-        "inactive" => Ok(OperatorStatus::Inactive),
-        "offline" => Ok(OperatorStatus::Offline),
-        other => Err(SyncError::Corrupt(format!("operator status {other:?}"))),
-    }
 }
 
 fn corrupt(error: switchboard_engine::StoreError) -> SyncError {

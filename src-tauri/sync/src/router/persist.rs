@@ -1,13 +1,11 @@
 //! Writing a pass: the rows whose routing state differs, the decisions with their reasons, and the
 //! system lines a person reads in the chat. Everything inside the pass's transaction.
 
-use serde_json::json;
 use sqlx::PgConnection;
 use switchboard_engine::clock::Millis;
 use switchboard_engine::domain::new_id;
-use switchboard_engine::routing::{
-    Decision, OperatorStatus, RoutedChat, RoutedState, RoutingState, Why,
-};
+use switchboard_engine::routing::{Decision, RoutedChat, RoutedState, RoutingState, Why};
+use switchboard_engine::store::{candidates_json, status_str};
 
 use super::load::Loaded;
 use crate::SyncError;
@@ -271,24 +269,4 @@ async fn user_name(conn: &mut PgConnection, id: &str) -> Result<String, SyncErro
         .fetch_optional(&mut *conn)
         .await?;
     Ok(name.unwrap_or_else(|| "an operator".into()))
-}
-
-fn candidates_json(why: &Why) -> String {
-    let list: Vec<_> = why
-        .candidates
-        .iter()
-        .map(|c| {
-            json!({"operator_id": c.operator_id, "active_chats": c.active_chats,
-                   "last_assigned_at": c.last_assigned_at})
-        })
-        .collect();
-    serde_json::Value::from(list).to_string()
-}
-
-fn status_str(status: OperatorStatus) -> &'static str {
-    match status {
-        OperatorStatus::Active => "active",
-        OperatorStatus::Inactive => "inactive",
-        OperatorStatus::Offline => "offline",
-    }
 }
