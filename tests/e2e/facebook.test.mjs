@@ -11,7 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { click, launchApp, newWorkspaceDir, startSandbox, waitFor } from './lib/harness.mjs';
 import {
-  APP, keychainTokens, logInToFacebook, openAddFacebook, saveFacebookApp, textOf, toLoginWindow,
+  APP, clickToRedirect, keychainTokens, logInToFacebook, openAddFacebook, saveFacebookApp, textOf,
+  toLoginWindow,
 } from './lib/facebook.mjs';
 
 test('an admin connects two of three Facebook pages; cancel and a wrong state change nothing', async () => {
@@ -39,7 +40,7 @@ test('an admin connects two of three Facebook pages; cancel and a wrong state ch
     await boxes[0].click();
     await boxes[1].click();
     await click(session, '[data-testid="fb-continue"]');
-    await click(session, '[data-testid="fb-allow"]');
+    await clickToRedirect(session, '[data-testid="fb-allow"]');
     await session.cmd('POST', '/window', { handle: main });
 
     // The picker lists what was granted; choose both, Next, Done.
@@ -97,7 +98,7 @@ test('an admin connects two of three Facebook pages; cancel and a wrong state ch
     await toLoginWindow(session);
     await logInToFacebook(session);
     await click(session, '[data-testid="fb-continue"]');
-    await click(session, '[data-testid="fb-cancel"]');
+    await clickToRedirect(session, '[data-testid="fb-cancel"]');
     await session.cmd('POST', '/window', { handle: main });
     await waitFor('the cancel notice', () => textOf(session, '[data-testid="facebook-login-cancelled"]'));
     assert.equal((await session.findAll('[data-testid="channel-row"]')).length, 2);
@@ -111,6 +112,7 @@ test('an admin connects two of three Facebook pages; cancel and a wrong state ch
     await session.cmd('POST', '/url', {
       url: 'https://www.facebook.com/connect/login_success.html?code=forged-code&state=not-the-state#_=_',
     }).catch(() => {}); // the blocked load is reported as an error (a timeout): expected
+    await session.cmd('POST', '/timeouts', { pageLoad: 300_000 });
     await session.cmd('POST', '/window', { handle: main });
     const refusal = await waitFor('the refusal', () => textOf(session, '[data-testid="facebook-login-error"]'));
     assert.match(refusal, /wrong state/);

@@ -24,6 +24,27 @@ export async function toLoginWindow(session) {
   return main;
 }
 
+/**
+ * Clicks a button of Facebook's dialog that redirects to the app's redirect URI. The app blocks
+ * that load, so it never finishes; WebDriver's click would wait for it until its page-load timeout
+ * (300 s) and then fail. While the click runs the timeout is 1.5 s, and running out is expected.
+ */
+export async function clickToRedirect(session, css) {
+  await session.cmd('POST', '/timeouts', { pageLoad: 1500 });
+  try {
+    await waitFor(`${css} to be clicked`, async () => {
+      const [element] = await session.findAll(css);
+      if (!element) return null;
+      await element.click().catch((err) => {
+        if (!/timeout|timed out/i.test(String(err?.message ?? err))) throw err;
+      });
+      return element;
+    });
+  } finally {
+    await session.cmd('POST', '/timeouts', { pageLoad: 300_000 });
+  }
+}
+
 export async function logInToFacebook(session) {
   await typeInto(session, '[data-testid="fb-email"]', 'admin@example.com');
   await typeInto(session, '[data-testid="fb-password"]', 'sandbox');
@@ -52,7 +73,7 @@ export async function connectPages(session, pageIds) {
   await waitFor('the pages in the dialog', async () => (await session.findAll('[data-testid="fb-page-checkbox"]')).length > 0);
   for (const id of pageIds) await click(session, `[data-testid="fb-page-checkbox"][data-page-id="${id}"]`);
   await click(session, '[data-testid="fb-continue"]');
-  await click(session, '[data-testid="fb-allow"]');
+  await clickToRedirect(session, '[data-testid="fb-allow"]');
   await session.cmd('POST', '/window', { handle: main });
   for (const id of pageIds) {
     await click(session, `[data-testid="page-option"][data-page-id="${id}"] [data-testid="page-option-checkbox"]`);
