@@ -555,6 +555,31 @@ pub struct SharedDatabaseCheck {
     pub encrypted: bool,
 }
 
+/// A person's login to the shared database (Settings → Operator logins, admins in shared mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OperatorLogin {
+    pub user_id: String,
+    pub name: String,
+    /// The Postgres login, `None` for a user without one.
+    pub login: Option<String>,
+    pub is_admin: bool,
+    /// False once an admin disabled the login.
+    pub enabled: bool,
+}
+
+/// Arguments of `create_operator_login`: a new operator and their login. The password goes to
+/// the database (stored there as a SCRAM verifier), never to this computer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NewOperatorLogin {
+    pub name: String,
+    /// Lower-case letters, digits and `_`, starting with a letter.
+    pub login: String,
+    pub password: String,
+    pub is_admin: bool,
+    /// Queues the operator serves from the start.
+    pub queue_ids: Vec<String>,
+}
+
 /// The whole generated TypeScript file, in a stable order.
 pub fn typescript_bindings() -> String {
     let cfg = ts_rs::Config::default();
@@ -608,6 +633,8 @@ pub fn typescript_bindings() -> String {
         SharedDatabaseView::decl(&cfg),
         SharedDatabaseLogin::decl(&cfg),
         SharedDatabaseCheck::decl(&cfg),
+        OperatorLogin::decl(&cfg),
+        NewOperatorLogin::decl(&cfg),
     ];
     let mut out =
         String::from("// Generated from src-tauri/ipc by `cargo xtask codegen`. Do not edit.\n\n");

@@ -364,3 +364,23 @@ server_version: string,
  * Whether the connection is encrypted (TLS).
  */
 encrypted: boolean, };
+
+export type OperatorLogin = { user_id: string, name: string, 
+/**
+ * The Postgres login, `None` for a user without one.
+ */
+login: string | null, is_admin: boolean, 
+/**
+ * False once an admin disabled the login.
+ */
+enabled: boolean, };
+
+export type NewOperatorLogin = { name: string, 
+/**
+ * Lower-case letters, digits and `_`, starting with a letter.
+ */
+login: string, password: string, is_admin: boolean, 
+/**
+ * Queues the operator serves from the start.
+ */
+queue_ids: Array<string>, };
