@@ -12,7 +12,9 @@ use switchboard_ipc::{
     ConnectPages, FacebookLogin, FacebookSettings, FacebookSettingsUpdate, MessengerWebhook,
     PageConnection,
 };
-use switchboard_ipc::{SharedDatabaseCheck, SharedDatabaseLogin, SharedDatabaseView};
+use switchboard_ipc::{
+    NewOperatorLogin, OperatorLogin, SharedDatabaseCheck, SharedDatabaseLogin, SharedDatabaseView,
+};
 use switchboard_runtime::Runtime;
 
 pub enum AppState {
@@ -341,4 +343,25 @@ pub async fn leave_shared_database(state: State<'_>) -> Result<SharedDatabaseVie
 #[tauri::command]
 pub fn restart_app(app: tauri::AppHandle) {
     app.restart();
+}
+
+#[tauri::command]
+pub async fn list_operator_logins(state: State<'_>) -> Result<Vec<OperatorLogin>, IpcError> {
+    state.runtime()?.list_operator_logins().await
+}
+
+#[tauri::command]
+pub async fn create_operator_login(
+    state: State<'_>,
+    login: NewOperatorLogin,
+) -> Result<OperatorLogin, IpcError> {
+    state.runtime()?.create_operator_login(login).await
+}
+
+#[tauri::command]
+pub async fn disable_operator_login(
+    state: State<'_>,
+    login: String,
+) -> Result<Vec<OperatorLogin>, IpcError> {
+    state.runtime()?.disable_operator_login(&login).await
 }

@@ -71,6 +71,9 @@ fn main() {
             commands::connect_shared_database,
             commands::leave_shared_database,
             commands::restart_app,
+            commands::list_operator_logins,
+            commands::create_operator_login,
+            commands::disable_operator_login,
         ])
         .setup(|app| {
             let data_dir = config::data_dir(app.handle())?;

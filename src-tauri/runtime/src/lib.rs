@@ -13,6 +13,7 @@ mod messenger;
 mod operations;
 mod router;
 pub mod shared;
+mod shared_admin;
 mod shared_ops;
 
 use std::collections::HashMap;

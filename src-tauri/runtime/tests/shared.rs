@@ -85,10 +85,12 @@ async fn shared_database(sandbox: &Sandbox) -> Shared {
                 .await
                 .unwrap();
         }
-        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, false)")
+        // Ann is an admin too.
+        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, $4)")
             .bind(format!("{name}_{who}"))
             .bind(PASSWORD)
             .bind(user_id(who))
+            .bind(who == "ann")
             .execute(&owner)
             .await
             .unwrap();
@@ -341,5 +343,96 @@ async fn a_desktop_without_the_bots_token_says_so_and_takes_it_on_the_card() {
     let fixed = cat.replace_channel_token(&card.id, TOKEN).await.unwrap();
     assert_eq!(fixed.health, switchboard_ipc::ChannelHealthState::Running);
     cat.shutdown().await;
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_creates_and_disables_an_operators_login() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        telegram_bots: vec![TOKEN.into()],
+        simulate_customers: false,
+    })
+    .await
+    .unwrap();
+    let db = shared_database(&sandbox).await;
+    let (ann_dir, bob_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ann = desktop(&db, "ann", &sandbox, ann_dir.path()).await;
+    let bob = desktop(&db, "bob", &sandbox, bob_dir.path()).await;
+    let dave = format!("{}_dave", db.name);
+    let new_login = |login: &str, password: &str| switchboard_ipc::NewOperatorLogin {
+        name: "Dave".into(),
+        login: login.into(),
+        password: password.into(),
+        is_admin: false,
+        queue_ids: vec!["q".into()],
+    };
+
+    let not_admin = bob
+        .create_operator_login(new_login(&dave, PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        not_admin.message,
+        "Only an admin can create or disable operator logins."
+    );
+    let bad_name = ann
+        .create_operator_login(new_login("Dave!", PASSWORD))
+        .await
+        .unwrap_err();
+    assert!(
+        bad_name.message.contains("lower-case letters"),
+        "{}",
+        bad_name.message
+    );
+    let short = ann
+        .create_operator_login(new_login(&dave, "short"))
+        .await
+        .unwrap_err();
+    assert!(
+        short.message.contains("at least 8 characters"),
+        "{}",
+        short.message
+    );
+
+    let created = ann
+        .create_operator_login(new_login(&dave, PASSWORD))
+        .await
+        .unwrap();
+    assert!(created.enabled && !created.is_admin);
+    let taken = ann
+        .create_operator_login(new_login(&dave, PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(taken.message, "That login is already taken.");
+    let login = SharedDatabaseLogin {
+        address: db.address.clone(),
+        user: dave.clone(),
+        password: PASSWORD.into(),
+    };
+    let check = ann.test_shared_database(login.clone()).await.unwrap();
+    assert_eq!(check.operator_name, "Dave");
+    let serves: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_operators WHERE user_id = $1")
+        .bind(&created.user_id)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(serves, 1, "Dave serves the queue chosen for him");
+
+    let logins = ann.disable_operator_login(&dave).await.unwrap();
+    let listed = logins
+        .iter()
+        .find(|l| l.login.as_deref() == Some(dave.as_str()))
+        .unwrap();
+    assert!(!listed.enabled);
+    let refused = ann.test_shared_database(login).await.unwrap_err();
+    assert!(
+        refused.message.contains("does not let this user in"),
+        "{}",
+        refused.message
+    );
+
+    ann.shutdown().await;
+    bob.shutdown().await;
     sandbox.shutdown().await;
 }

@@ -167,6 +167,12 @@ impl SharedDesktop {
         pollers.push((channel_id.to_owned(), poller));
     }
 
+    /// This operator's own connections to the shared database (for what must happen online, such
+    /// as an admin creating a login).
+    pub fn database(&self) -> &PgPool {
+        &self.pg
+    }
+
     pub fn subscribe_chats(&self) -> broadcast::Receiver<Vec<String>> {
         self.chats.subscribe()
     }
