@@ -23,8 +23,10 @@ import {
   type MessengerWebhook,
   type MessageView,
   type MyStatus,
+  type NewOperatorLogin,
   type NewQueue,
   type NewTelegramChannel,
+  type OperatorLogin,
   type OperatorStatus,
   type OperatorView,
   type PageConnection,
@@ -320,6 +322,23 @@ export function connectSharedDatabase(login: SharedDatabaseLogin): Promise<Share
 /** Goes back to standalone after a restart; nothing is deleted from the shared database. */
 export function leaveSharedDatabase(): Promise<SharedDatabaseView> {
   return call<SharedDatabaseView>('leave_shared_database');
+}
+
+/** Every operator of the shared database with their login (admins in shared mode; otherwise
+ * rejects with `forbidden`). */
+export function listOperatorLogins(): Promise<OperatorLogin[]> {
+  return call<OperatorLogin[]>('list_operator_logins');
+}
+
+/** Creates an operator and their database login; the password goes to the database only. Rejects
+ * with `invalid_input` and a sentence (bad or taken login, short password…) or `forbidden`. */
+export function createOperatorLogin(login: NewOperatorLogin): Promise<OperatorLogin> {
+  return call<OperatorLogin>('create_operator_login', { login });
+}
+
+/** Disables a login (the operator can no longer connect); answers with the updated list. */
+export function disableOperatorLogin(login: string): Promise<OperatorLogin[]> {
+  return call<OperatorLogin[]>('disable_operator_login', { login });
 }
 
 /** Restarts Switchboard. Resolves only if the shell could not restart (it normally never answers). */

@@ -8,6 +8,7 @@ import { ChannelsBlock } from './ChannelsBlock';
 import { ErrorBanner } from './ErrorBanner';
 import { FacebookAppBlock, useFacebookSettings } from './FacebookAppBlock';
 import { MessengerWebhookInfo } from './MessengerWebhookInfo';
+import { OperatorLoginsBlock } from './OperatorLoginsBlock';
 import { QueueCard } from './QueueCard';
 import { QueueForm } from './QueueForm';
 import { RolesBlock } from './RolesBlock';
@@ -245,6 +246,17 @@ export function ChatSettings({ channels, channelsError, onChannelChanged, databa
             own desktop with their own login, so it is a block of its own, outside the workspace
             Settings. */}
         <SharedDatabaseBlock database={database} />
+        {/* Shared mode only: the operators' own logins to the shared database. There is no admin
+            flag in the UI; the shell refuses non-admins with a sentence, which the block shows. */}
+        {database.view?.mode === 'shared' && (
+          <OperatorLoginsBlock
+            queues={queues.items}
+            onCreated={() => {
+              void queues.reload();
+              void operators.reload();
+            }}
+          />
+        )}
       </div>
     </div>
   );

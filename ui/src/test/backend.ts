@@ -1,12 +1,12 @@
 // A fake Rust shell for component tests: the chat, routing, status, queue, role, settings, channel,
 // Facebook (app settings, login, page connection), Messenger (reply window, webhook, thread control),
-// file and shared-database commands and the chats-changed / channels-changed / database-changed
-// events. It keeps its own state, so a test sees what the real shell would answer next.
+// file, shared-database and operator-login commands and the chats-changed / channels-changed /
+// database-changed events. It keeps its own state, so a test sees what the real shell would answer next.
 //
 // This is the entry tests import from. The parts live beside it: the data builders in `fixtures.ts`,
 // the shell's shape in `shellTypes.ts`, the shared state helpers in `shellContext.ts` and the
 // commands in `chatCommands.ts`, `adminCommands.ts`, `fileCommands.ts`, `facebookCommands.ts`,
-// `messengerCommands.ts` and `sharedDatabaseCommands.ts`.
+// `messengerCommands.ts`, `sharedDatabaseCommands.ts` and `operatorLoginCommands.ts`.
 
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -20,6 +20,7 @@ import {
   type ChatsChanged,
   type MessageView,
   type MessengerWebhook,
+  type OperatorLogin,
   type OperatorView,
   type PageChoice,
   type QueueView,
@@ -35,6 +36,7 @@ import { facebookCommands } from './facebookCommands';
 import { fileCommands } from './fileCommands';
 import { ME, operator, queue, sharedDatabaseView, webhook } from './fixtures';
 import { messengerCommands } from './messengerCommands';
+import { operatorLoginCommands } from './operatorLoginCommands';
 import { sharedDatabaseCommands } from './sharedDatabaseCommands';
 import { shellContext, UNHANDLED } from './shellContext';
 import type { FakeDatabaseAccount, FakeFacebookApp, FakeMe, FakeShell, Handler } from './shellTypes';
@@ -62,6 +64,8 @@ export function fakeShell(init: {
   database?: Partial<SharedDatabaseView>;
   databaseAccounts?: FakeDatabaseAccount[];
   databaseServer?: Partial<FakeShell['databaseServer']>;
+  operatorLogins?: OperatorLogin[];
+  operatorLoginsAdmin?: boolean;
 }): FakeShell {
   const messages = new Map<string, MessageView[]>();
   for (const m of init.messages ?? []) {
@@ -98,6 +102,8 @@ export function fakeShell(init: {
     databaseAccounts: init.databaseAccounts ?? [],
     databaseServer: { server_version: 'PostgreSQL 15.8', encrypted: true, ...init.databaseServer },
     databasePassword: null,
+    operatorLogins: init.operatorLogins ?? [],
+    operatorLoginsAdmin: init.operatorLoginsAdmin ?? true,
     finishFacebookLogin: (outcome) => facebook.finishLogin(outcome),
     calls: [],
     callsOf: (cmd) => shell.calls.filter((c) => c.cmd === cmd),
@@ -119,6 +125,7 @@ export function fakeShell(init: {
     fileCommands(ctx),
     messengerCommands(ctx),
     sharedDatabaseCommands(ctx),
+    operatorLoginCommands(ctx),
   ];
 
   mockIPC(

@@ -9,6 +9,7 @@ import type {
   MessageView,
   MessengerWebhook,
   MyStatus,
+  OperatorLogin,
   OperatorView,
   PageChoice,
   QueueView,
@@ -83,6 +84,10 @@ export interface FakeShell {
   databaseServer: { server_version: string; encrypted: boolean };
   /** The shared database's password as the keychain holds it after Connect. */
   databasePassword: string | null;
+  /** Operators of the shared database with their logins (`list_operator_logins`). */
+  operatorLogins: OperatorLogin[];
+  /** Whether this desk's login is an admin's: otherwise the login commands are forbidden. */
+  operatorLoginsAdmin: boolean;
   calls: Call[];
   callsOf: (cmd: string) => Call[];
   /** Replaces a command's behaviour (throw to reject). */
