@@ -49,6 +49,9 @@ impl Runtime {
         &self,
         settings: WorkspaceSettings,
     ) -> Result<WorkspaceSettings, IpcError> {
+        if self.shared.is_some() {
+            return self.update_shared_settings(settings).await;
+        }
         self.require_admin().await?;
         self.store
             .update_routing_settings(settings.simultaneous_chats, settings.accept_timeout_min)

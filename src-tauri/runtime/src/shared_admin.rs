@@ -3,7 +3,7 @@
 //! `sb_disable_operator_role`), which check that the caller is an admin. Online only: a login is
 //! not something to queue for later.
 
-use switchboard_ipc::{ErrorCode, IpcError, NewOperatorLogin, OperatorLogin};
+use switchboard_ipc::{ErrorCode, IpcError, NewOperatorLogin, OperatorLogin, WorkspaceSettings};
 
 use crate::Runtime;
 
@@ -104,6 +104,43 @@ impl Runtime {
             is_admin: request.is_admin,
             enabled: true,
         })
+    }
+
+    /// The workspace's routing settings, written to the shared database (admins only; every
+    /// desktop's cache and the router follow).
+    pub(crate) async fn update_shared_settings(
+        &self,
+        settings: WorkspaceSettings,
+    ) -> Result<WorkspaceSettings, IpcError> {
+        let pg = self.shared_admin_database()?;
+        switchboard_engine::store::validate_routing_settings(
+            settings.simultaneous_chats,
+            settings.accept_timeout_min,
+        )
+        .map_err(crate::errors::to_ipc)?;
+        let mut tx = pg.begin().await.map_err(offline)?;
+        for (key, value) in [
+            ("SimultaneousChats", settings.simultaneous_chats),
+            ("OperatorAcceptChatTimeout", settings.accept_timeout_min),
+        ] {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            )
+            .bind(key)
+            .bind(value.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match refusal(e) {
+                forbidden if forbidden.code == ErrorCode::Forbidden => IpcError::new(
+                    ErrorCode::Forbidden,
+                    "Only an admin (with the CanManageChats permission) can change chat settings.",
+                ),
+                other => other,
+            })?;
+        }
+        tx.commit().await.map_err(offline)?;
+        Ok(settings)
     }
 
     pub async fn disable_operator_login(

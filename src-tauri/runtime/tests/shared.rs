@@ -283,16 +283,33 @@ async fn two_operators_work_together_on_one_shared_database() {
     })
     .await;
 
-    // What changes the workspace is refused on a shared desktop, in words.
-    let refused = bob
-        .update_settings(switchboard_ipc::WorkspaceSettings {
-            simultaneous_chats: 3,
-            accept_timeout_min: 5,
-        })
-        .await;
+    // Settings: an admin's change reaches every desktop; anyone else is refused in words.
+    let three = switchboard_ipc::WorkspaceSettings {
+        simultaneous_chats: 3,
+        accept_timeout_min: 5,
+    };
+    let refused = bob.update_settings(three.clone()).await.unwrap_err();
     assert!(
-        refused.is_err_and(|e| e.message.contains("not available in shared mode yet")),
-        "designer changes are refused"
+        refused.message.starts_with("Only an admin"),
+        "{}",
+        refused.message
+    );
+    ann.update_settings(three.clone()).await.unwrap();
+    eventually("Bob's desktop follows the new limit", || async {
+        bob.get_settings().await.unwrap() == three && bob.my_status().await.unwrap().capacity == 3
+    })
+    .await;
+    // The rest of the designer is refused on a shared desktop, in words.
+    let queue = switchboard_ipc::NewQueue {
+        name: "Night shift".into(),
+        rule: switchboard_ipc::RoutingRule::ToAll,
+        completion_timeout_min: None,
+    };
+    let refused = ann.create_queue(queue).await.unwrap_err();
+    assert!(
+        refused.message.contains("not available in shared mode yet"),
+        "{}",
+        refused.message
     );
     bob.complete_chat(&chat).await.unwrap();
     eventually("the completed chat leaves Bob's panel", || async {

@@ -10,6 +10,28 @@ use crate::error::StoreError;
 pub const SIMULTANEOUS_CHATS_RANGE: std::ops::RangeInclusive<u32> = 1..=50;
 pub const ACCEPT_TIMEOUT_MIN_RANGE: std::ops::RangeInclusive<u32> = 1..=120;
 
+/// The routing settings' ranges, in words (the standalone store and shared mode alike).
+pub fn validate_routing_settings(
+    simultaneous_chats: u32,
+    accept_timeout_min: u32,
+) -> Result<(), StoreError> {
+    if !SIMULTANEOUS_CHATS_RANGE.contains(&simultaneous_chats) {
+        return Err(StoreError::Invalid(format!(
+            "Simultaneous chats must be between {} and {}.",
+            SIMULTANEOUS_CHATS_RANGE.start(),
+            SIMULTANEOUS_CHATS_RANGE.end()
+        )));
+    }
+    if !ACCEPT_TIMEOUT_MIN_RANGE.contains(&accept_timeout_min) {
+        return Err(StoreError::Invalid(format!(
+            "The accept timeout must be between {} and {} minutes.",
+            ACCEPT_TIMEOUT_MIN_RANGE.start(),
+            ACCEPT_TIMEOUT_MIN_RANGE.end()
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberKind {
     User,
@@ -55,20 +77,7 @@ impl Store {
         simultaneous_chats: u32,
         accept_timeout_min: u32,
     ) -> Result<(), StoreError> {
-        if !SIMULTANEOUS_CHATS_RANGE.contains(&simultaneous_chats) {
-            return Err(StoreError::Invalid(format!(
-                "Simultaneous chats must be between {} and {}.",
-                SIMULTANEOUS_CHATS_RANGE.start(),
-                SIMULTANEOUS_CHATS_RANGE.end()
-            )));
-        }
-        if !ACCEPT_TIMEOUT_MIN_RANGE.contains(&accept_timeout_min) {
-            return Err(StoreError::Invalid(format!(
-                "The accept timeout must be between {} and {} minutes.",
-                ACCEPT_TIMEOUT_MIN_RANGE.start(),
-                ACCEPT_TIMEOUT_MIN_RANGE.end()
-            )));
-        }
+        validate_routing_settings(simultaneous_chats, accept_timeout_min)?;
         let mut tx = self.write_tx().await?;
         for (key, value) in [
             ("SimultaneousChats", simultaneous_chats),

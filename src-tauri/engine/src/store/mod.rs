@@ -17,6 +17,7 @@ mod webhooks;
 
 pub use admin::{
     ACCEPT_TIMEOUT_MIN_RANGE, MemberKind, QueueMemberRow, RoleRow, SIMULTANEOUS_CHATS_RANGE,
+    validate_routing_settings,
 };
 pub use attachments::MAX_FETCH_ATTEMPTS;
 pub use messenger::{Echo, Receipt};
