@@ -61,6 +61,7 @@ pub mod lease;
 pub mod outbox;
 pub mod router;
 pub mod telegram;
+pub mod upload;
 
 /// What can go wrong while following the feed.
 #[derive(Debug, thiserror::Error)]
