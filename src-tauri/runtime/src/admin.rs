@@ -1,5 +1,6 @@
 //! The admin designer's calls: queue members, roles, settings. Every one
-//! checks `CanManageChats` here, in the engine's API — not only in the UI.
+//! checks `CanManageChats` here, in the engine's API — not only in the UI (in
+//! shared mode, asking the shared database: `shared_designer.rs`).
 
 use switchboard_engine::store::MemberKind;
 use switchboard_ipc::{ErrorCode, IpcError, QueueView, RoleView, WorkspaceSettings};
@@ -9,8 +10,10 @@ use crate::convert;
 use crate::errors::{to_ipc, validate_id};
 
 impl Runtime {
+    /// Standalone mode's admin check. In shared mode the designer's calls go to
+    /// `shared_designer.rs`; what still reaches this there is Facebook Messenger's.
     pub(crate) async fn require_admin(&self) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Changing the workspace from this desktop")?;
+        self.refuse_in_shared_mode("Facebook Messenger")?;
         if self
             .store
             .local_user_can_manage_chats()
@@ -91,10 +94,15 @@ impl Runtime {
         member_id: &str,
         member: bool,
     ) -> Result<QueueView, IpcError> {
+        let kind = member_kind(kind);
+        if self.shared.is_some() {
+            return self
+                .change_shared_queue_member(queue_id, kind, member_id, member)
+                .await;
+        }
         self.require_admin().await?;
         let queue_id = validate_id("queue", queue_id)?;
         let member_id = validate_id("member", member_id)?;
-        let kind = member_kind(kind);
         let changed = if member {
             self.store.add_queue_member(queue_id, kind, member_id).await
         } else {
@@ -119,6 +127,9 @@ impl Runtime {
     }
 
     pub async fn create_role(&self, name: &str) -> Result<RoleView, IpcError> {
+        if self.shared.is_some() {
+            return self.create_shared_role(name).await;
+        }
         self.require_admin().await?;
         let id = self.store.create_role(name).await.map_err(to_ipc)?;
         self.role_view(&id).await
@@ -130,6 +141,9 @@ impl Runtime {
         user_id: &str,
         member: bool,
     ) -> Result<RoleView, IpcError> {
+        if self.shared.is_some() {
+            return self.set_shared_role_member(role_id, user_id, member).await;
+        }
         self.require_admin().await?;
         let role_id = validate_id("role", role_id)?;
         let user_id = validate_id("operator", user_id)?;

@@ -22,6 +22,9 @@ impl Runtime {
         &self,
         request: NewTelegramChannel,
     ) -> Result<ChannelView, IpcError> {
+        if self.shared.is_some() {
+            return self.add_shared_telegram_channel(request).await;
+        }
         self.require_admin().await?;
         let api_base = match request.api_base.as_deref().map(str::trim) {
             Some(base) if !base.is_empty() => validate_api_base(base)?,
@@ -61,11 +64,7 @@ impl Runtime {
         token: &str,
     ) -> Result<Channel, IpcError> {
         let (api, bot) = check_token(api_base, token).await?;
-        let name = bot
-            .username
-            .as_ref()
-            .map(|u| format!("{} (@{u})", bot.first_name))
-            .unwrap_or_else(|| bot.first_name.clone());
+        let name = bot_channel_name(&bot);
         let channel = self
             .store
             .add_channel(
@@ -116,7 +115,9 @@ impl Runtime {
         self.secrets
             .put(&key, token.trim())
             .map_err(keychain_error)?;
-        if self.shared.is_some() {
+        if let Some(run) = &self.shared {
+            // A poller still running with the old token starts again with this one.
+            run.desktop.remove_bot(channel_id).await;
             self.start_shared_bots(None).await;
             let _ = self.channel_events.send(());
             return self.channel_view_of(channel_id).await;
@@ -137,6 +138,9 @@ impl Runtime {
         channel_id: &str,
         changes: ChannelChanges,
     ) -> Result<ChannelView, IpcError> {
+        if self.shared.is_some() {
+            return self.update_shared_channel(channel_id, changes).await;
+        }
         self.require_admin().await?;
         let channel_id = validate_id("channel", channel_id)?;
         if let Some(queue_id) = &changes.queue_id {
@@ -168,6 +172,9 @@ impl Runtime {
     /// "Try again" on a channel card: restart its connector now instead of
     /// waiting for the back-off.
     pub async fn restart_channel(&self, channel_id: &str) -> Result<ChannelView, IpcError> {
+        if self.shared.is_some() {
+            return self.restart_shared_channel(channel_id).await;
+        }
         self.require_admin().await?;
         let channel_id = validate_id("channel", channel_id)?;
         let channel = self.store.channel(channel_id).await.map_err(to_ipc)?;
@@ -324,8 +331,16 @@ impl Runtime {
     }
 }
 
+/// The channel's name: the bot's name and @username.
+pub(crate) fn bot_channel_name(bot: &switchboard_telegram::BotUser) -> String {
+    bot.username
+        .as_ref()
+        .map(|u| format!("{} (@{u})", bot.first_name))
+        .unwrap_or_else(|| bot.first_name.clone())
+}
+
 /// `getMe` with the token; errors in words an admin understands.
-async fn check_token(
+pub(crate) async fn check_token(
     api_base: &str,
     token: &str,
 ) -> Result<(BotApi, switchboard_telegram::BotUser), IpcError> {
@@ -347,7 +362,7 @@ async fn check_token(
     Ok((api, bot))
 }
 
-fn validate_api_base(base: &str) -> Result<String, IpcError> {
+pub(crate) fn validate_api_base(base: &str) -> Result<String, IpcError> {
     let ok = (base.starts_with("https://") || base.starts_with("http://"))
         && base.len() <= 300
         && !base.chars().any(|c| c.is_whitespace() || c.is_control());
@@ -391,7 +406,7 @@ fn telegram_error(err: ApiError) -> IpcError {
     }
 }
 
-fn keychain_error(err: SecretError) -> IpcError {
+pub(crate) fn keychain_error(err: SecretError) -> IpcError {
     IpcError::new(
         ErrorCode::Keychain,
         "The bot token could not be saved in the system keychain. Unlock the keychain and try again.",

@@ -14,6 +14,7 @@ mod operations;
 mod router;
 pub mod shared;
 mod shared_admin;
+mod shared_designer;
 mod shared_ops;
 
 use std::collections::HashMap;

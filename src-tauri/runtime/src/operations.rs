@@ -232,11 +232,11 @@ impl Runtime {
     }
 
     pub async fn create_queue(&self, queue: NewQueue) -> Result<QueueView, IpcError> {
+        if self.shared.is_some() {
+            return self.create_shared_queue(queue).await;
+        }
         self.require_admin().await?;
-        let rule = match queue.rule {
-            switchboard_ipc::RoutingRule::ToAll => RoutingRule::ToAll,
-            switchboard_ipc::RoutingRule::Freest => RoutingRule::Freest,
-        };
+        let rule = engine_rule(queue.rule);
         let created = self
             .store
             .create_queue(&queue.name, rule, queue.completion_timeout_min)
@@ -252,12 +252,12 @@ impl Runtime {
         queue_id: &str,
         queue: NewQueue,
     ) -> Result<QueueView, IpcError> {
+        if self.shared.is_some() {
+            return self.update_shared_queue(queue_id, queue).await;
+        }
         self.require_admin().await?;
         let queue_id = validate_id("queue", queue_id)?;
-        let rule = match queue.rule {
-            switchboard_ipc::RoutingRule::ToAll => RoutingRule::ToAll,
-            switchboard_ipc::RoutingRule::Freest => RoutingRule::Freest,
-        };
+        let rule = engine_rule(queue.rule);
         self.store
             .update_queue(queue_id, &queue.name, rule, queue.completion_timeout_min)
             .await
@@ -336,6 +336,13 @@ impl Runtime {
             ));
         }
         Ok(chat_id.to_owned())
+    }
+}
+
+pub(crate) fn engine_rule(rule: switchboard_ipc::RoutingRule) -> RoutingRule {
+    match rule {
+        switchboard_ipc::RoutingRule::ToAll => RoutingRule::ToAll,
+        switchboard_ipc::RoutingRule::Freest => RoutingRule::Freest,
     }
 }
 

@@ -131,7 +131,8 @@ impl Runtime {
     }
 
     /// Starts the shared poller of every active Telegram channel whose token is on this computer
-    /// (the seeded demo bot's token is put there for its channel).
+    /// (the seeded demo bot's token is put there for its channel) and stops those of channels
+    /// switched off.
     pub(crate) async fn start_shared_bots(&self, seed: Option<&SeedTelegramBot>) {
         let Some(run) = &self.shared else {
             return;
@@ -144,7 +145,12 @@ impl Runtime {
             }
         };
         for channel in channels {
-            if channel.provider != Provider::Telegram || !channel.active {
+            if channel.provider != Provider::Telegram {
+                continue;
+            }
+            if !channel.active {
+                // Switched off by an admin: this desktop stops polling it (and frees its lease).
+                run.desktop.remove_bot(&channel.id).await;
                 continue;
             }
             let key = SecretKey::channel_token(SHARED_WORKSPACE, &channel.id);

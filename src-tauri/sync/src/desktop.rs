@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::SyncError;
 use crate::cache::CacheMirror;
-use crate::feed::Batch;
+use crate::feed::{Batch, Cursor};
 use crate::follower::{ApplyChanges, ApplyFuture, Follower, FollowerConfig, FollowerHandle};
 use crate::outbox::{Connection, Drainer, DrainerHandle, Me, Outbox};
 use crate::telegram::{PollerConfig, PollerHandle, PollerState};
@@ -42,6 +42,8 @@ pub struct SharedDesktop {
     pub panel: SqlitePool,
     /// Counts batches applied to the cache.
     pub applied: watch::Receiver<u64>,
+    /// The last change the cache has.
+    position: watch::Receiver<Cursor>,
     /// The chats each applied batch touched (empty: anything may have changed).
     chats: broadcast::Sender<Vec<String>>,
     pub connection: watch::Receiver<Connection>,
@@ -125,10 +127,12 @@ impl SharedDesktop {
         let mirror = CacheMirror::open(&config.cache_file, pg.clone()).await?;
         let from = mirror.position().await?;
         let (applied_tx, applied) = watch::channel(0);
+        let (position_tx, position) = watch::channel(from);
         let (chats, _) = broadcast::channel(256);
         let cache = Arc::new(AnnouncingCache {
             mirror,
             applied: applied_tx,
+            position: position_tx,
             chats: chats.clone(),
         });
         let follower = Follower::start_offline_capable(pg.clone(), cache, from, config.follower);
@@ -140,6 +144,7 @@ impl SharedDesktop {
             outbox,
             panel,
             applied,
+            position,
             chats,
             connection,
             pg,
@@ -165,6 +170,37 @@ impl SharedDesktop {
             self.poller,
         );
         pollers.push((channel_id.to_owned(), poller));
+    }
+
+    /// Stops this desktop's poller of a bot (its channel was switched off, or it has a new token),
+    /// releasing the lease so another desktop can take over at once. `false`: none was running.
+    pub async fn remove_bot(&self, channel_id: &str) -> bool {
+        let poller = {
+            let mut pollers = self.pollers.lock().unwrap_or_else(|p| p.into_inner());
+            pollers
+                .iter()
+                .position(|(channel, _)| channel == channel_id)
+                .map(|at| pollers.remove(at).1)
+        };
+        match poller {
+            Some(poller) => {
+                poller.stop().await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Waits until the cache has every change up to `written` (see [`written_in`]: a transaction
+    /// this desktop committed), asking the follower to pull at once. `false` when `limit` passed
+    /// first (the database became unreachable right after the commit, say).
+    pub async fn wait_for_cache(&self, written: Cursor, limit: Duration) -> bool {
+        self.follower.pull_now();
+        let mut position = self.position.clone();
+        matches!(
+            tokio::time::timeout(limit, position.wait_for(|at| *at >= written)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// This operator's own connections to the shared database (for what must happen online, such
@@ -213,10 +249,24 @@ impl SharedDesktop {
     }
 }
 
+/// Where the change feed will have the changes the open transaction `tx` wrote so far: its last
+/// change's cursor (`None` when it wrote nothing the feed carries). Call it just before the
+/// commit, then [`SharedDesktop::wait_for_cache`] with it after.
+pub async fn written_in(tx: &mut sqlx::PgConnection) -> Result<Option<Cursor>, sqlx::Error> {
+    let (txid, position): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT pg_current_xact_id()::text::bigint,
+                (SELECT max(position) FROM change_log WHERE txid = pg_current_xact_id())",
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok(position.map(|position| Cursor { txid, position }))
+}
+
 /// The cache, announcing each applied batch.
 struct AnnouncingCache {
     mirror: CacheMirror,
     applied: watch::Sender<u64>,
+    position: watch::Sender<Cursor>,
     chats: broadcast::Sender<Vec<String>>,
 }
 
@@ -230,6 +280,7 @@ impl ApplyChanges for AnnouncingCache {
             } else if !chats.is_empty() {
                 let _ = self.chats.send(chats.into_iter().collect());
             }
+            self.position.send_replace(batch.next_after);
             self.applied.send_modify(|n| *n += 1);
             Ok(())
         })

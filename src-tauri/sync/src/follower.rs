@@ -49,12 +49,20 @@ pub struct Follower;
 /// test or the UI can wait for "caught up" without sleeping.
 pub struct FollowerHandle {
     pub rounds: watch::Receiver<u64>,
+    wake: Arc<Notify>,
     stop: watch::Sender<bool>,
     main: JoinHandle<()>,
     listener: JoinHandle<()>,
 }
 
 impl FollowerHandle {
+    /// Pulls now instead of waiting for a notification (e.g. after this desktop's own write). A
+    /// pull already running is followed by another one, so nothing committed before this call
+    /// is missed.
+    pub fn pull_now(&self) {
+        self.wake.notify_one();
+    }
+
     /// Stops between batches (or abandons an `apply`, whose local transaction then rolls back).
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -105,9 +113,18 @@ impl Follower {
         ));
         let (rounds_tx, rounds) = watch::channel(0);
         let (stop, stop_rx) = watch::channel(false);
-        let main = tokio::spawn(follow(pg, apply, from, config, wake, rounds_tx, stop_rx));
+        let main = tokio::spawn(follow(
+            pg,
+            apply,
+            from,
+            config,
+            wake.clone(),
+            rounds_tx,
+            stop_rx,
+        ));
         FollowerHandle {
             rounds,
+            wake,
             stop,
             main,
             listener,

@@ -184,24 +184,14 @@ impl Store {
     }
 
     pub async fn create_role(&self, name: &str) -> Result<Id, StoreError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid("Give the role a name.".into()));
-        }
-        if name.chars().count() > 100 {
-            return Err(StoreError::Invalid(
-                "A role name can be at most 100 characters.".into(),
-            ));
-        }
+        let name = validate_role_name(name)?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM roles WHERE name = ? COLLATE NOCASE")
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?;
         if taken.is_some() {
-            return Err(StoreError::Invalid(format!(
-                "A role named “{name}” already exists."
-            )));
+            return Err(role_name_taken(name));
         }
         let id = new_id();
         sqlx::query("INSERT INTO roles (id, name) VALUES (?, ?)")
@@ -256,8 +246,27 @@ impl Store {
     }
 }
 
+/// The trimmed role name, or why it is not acceptable (the standalone store and shared mode alike).
+pub fn validate_role_name(name: &str) -> Result<&str, StoreError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("Give the role a name.".into()));
+    }
+    if name.chars().count() > 100 {
+        return Err(StoreError::Invalid(
+            "A role name can be at most 100 characters.".into(),
+        ));
+    }
+    Ok(name)
+}
+
+/// Another role has this name (compared without case).
+pub fn role_name_taken(name: &str) -> StoreError {
+    StoreError::Invalid(format!("A role named “{name}” already exists."))
+}
+
 /// (membership table, member table, what, member column) — constants only.
-fn member_tables(kind: MemberKind) -> (&'static str, &'static str, &'static str, &'static str) {
+pub fn member_tables(kind: MemberKind) -> (&'static str, &'static str, &'static str, &'static str) {
     match kind {
         MemberKind::User => ("queue_operators", "users", "operator", "user_id"),
         MemberKind::Role => ("queue_roles", "roles", "role", "role_id"),

@@ -140,21 +140,7 @@ impl Store {
         channel_id: &str,
         update: &ChannelUpdate,
     ) -> Result<Channel, StoreError> {
-        if let Some(name) = &update.name
-            && (name.trim().is_empty() || name.trim().chars().count() > 100)
-        {
-            return Err(StoreError::Invalid(
-                "A channel needs a name of 1 to 100 characters.".into(),
-            ));
-        }
-        if let Some(language) = &update.language
-            && !CHANNEL_LANGUAGES.contains(&language.as_str())
-        {
-            return Err(StoreError::Invalid(format!(
-                "Unknown language {language:?}; choose one of {}.",
-                CHANNEL_LANGUAGES.join(", ")
-            )));
-        }
+        validate_channel_update(update)?;
         let mut tx = self.write_tx().await?;
         if let Some(queue_id) = &update.queue_id {
             let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM queues WHERE id = ?")
@@ -201,6 +187,27 @@ impl Store {
                 .await?,
         )
     }
+}
+
+/// Why a change from a channel's mini-card is not acceptable, if it is not (the standalone store
+/// and shared mode alike; whether the queue exists is checked where it is written).
+pub fn validate_channel_update(update: &ChannelUpdate) -> Result<(), StoreError> {
+    if let Some(name) = &update.name
+        && (name.trim().is_empty() || name.trim().chars().count() > 100)
+    {
+        return Err(StoreError::Invalid(
+            "A channel needs a name of 1 to 100 characters.".into(),
+        ));
+    }
+    if let Some(language) = &update.language
+        && !CHANNEL_LANGUAGES.contains(&language.as_str())
+    {
+        return Err(StoreError::Invalid(format!(
+            "Unknown language {language:?}; choose one of {}.",
+            CHANNEL_LANGUAGES.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 const CHANNEL_COLUMNS: &str = "SELECT id, provider, name, active, queue_id, api_base, external_id, language, human_agent FROM channels";

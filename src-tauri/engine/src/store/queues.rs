@@ -85,9 +85,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if taken.is_some() {
-            return Err(StoreError::Invalid(format!(
-                "A queue named “{name}” already exists."
-            )));
+            return Err(queue_name_taken(name));
         }
         let id = new_id();
         sqlx::query(
@@ -132,9 +130,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if taken.is_some() {
-            return Err(StoreError::Invalid(format!(
-                "A queue named “{name}” already exists."
-            )));
+            return Err(queue_name_taken(name));
         }
         let done = sqlx::query(
             "UPDATE queues SET name = ?, rule = ?, completion_timeout_min = ? WHERE id = ?",
@@ -239,8 +235,9 @@ impl Store {
     }
 }
 
-/// The trimmed name, or why the queue's fields are not acceptable.
-fn validate_queue(name: &str, completion_timeout_min: Option<u32>) -> Result<&str, StoreError> {
+/// The trimmed name, or why the queue's fields are not acceptable (the standalone store and
+/// shared mode alike).
+pub fn validate_queue(name: &str, completion_timeout_min: Option<u32>) -> Result<&str, StoreError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(StoreError::Invalid("Give the queue a name.".into()));
@@ -258,4 +255,9 @@ fn validate_queue(name: &str, completion_timeout_min: Option<u32>) -> Result<&st
         )));
     }
     Ok(name)
+}
+
+/// Another queue has this name (compared without case).
+pub fn queue_name_taken(name: &str) -> StoreError {
+    StoreError::Invalid(format!("A queue named “{name}” already exists."))
 }
