@@ -531,6 +531,28 @@ pub struct SharedDatabaseView {
     pub restart_required: bool,
     /// Why shared mode could not start (e.g. the password is no longer in the keychain).
     pub problem: Option<String>,
+    /// Standalone, not connected yet: what this desktop could upload when it connects (absent
+    /// when it holds nothing beyond a fresh install's defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub standalone_data: Option<StandaloneData>,
+    /// What connecting uploaded, in words (until the restart), e.g. "Uploaded 2 channels, 3
+    /// queues, 140 chats and 2,311 messages."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub upload_result: Option<String>,
+}
+
+/// What a standalone desktop holds, offered for upload when it connects to a shared database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StandaloneData {
+    pub channels: u32,
+    pub queues: u32,
+    /// People other than the one at this desk.
+    pub operators: u32,
+    pub roles: u32,
+    pub chats: u32,
+    pub messages: u32,
 }
 
 /// Arguments of `test_shared_database` and `connect_shared_database`. The password goes to the
@@ -541,6 +563,11 @@ pub struct SharedDatabaseLogin {
     pub address: String,
     pub user: String,
     pub password: String,
+    /// Connect only: upload this standalone desktop's data (configuration and history) to the
+    /// shared database first. Admins only; nothing is deleted on this desktop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub upload: Option<bool>,
 }
 
 /// What a successful connection test found.
@@ -631,6 +658,7 @@ pub fn typescript_bindings() -> String {
         WorkMode::decl(&cfg),
         DatabaseConnection::decl(&cfg),
         SharedDatabaseView::decl(&cfg),
+        StandaloneData::decl(&cfg),
         SharedDatabaseLogin::decl(&cfg),
         SharedDatabaseCheck::decl(&cfg),
         OperatorLogin::decl(&cfg),

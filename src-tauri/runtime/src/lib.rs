@@ -16,6 +16,7 @@ pub mod shared;
 mod shared_admin;
 mod shared_designer;
 mod shared_ops;
+mod shared_upload;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -198,6 +199,7 @@ impl Runtime {
                 configured: std::sync::Mutex::new(configured),
                 problem,
                 reconnected: Default::default(),
+                uploaded: Default::default(),
             },
             database_events: broadcast::channel(64).0,
         });

@@ -199,6 +199,8 @@ pub(crate) struct SharedState {
     /// Connected again while running (a new password): the running desktop still uses the old
     /// login until a restart.
     pub reconnected: std::sync::atomic::AtomicBool,
+    /// What connecting uploaded, in words (shown until the restart).
+    pub uploaded: std::sync::Mutex<Option<String>>,
 }
 
 /// Starts the desktop for `settings`; needs the password in the keychain, not the network.
@@ -309,6 +311,18 @@ impl Runtime {
             None => (DatabaseConnection::Standalone, 0),
         };
         let shown = running.map(|r| &r.settings).or(configured.as_ref());
+        // The offer to upload, while this standalone desktop is not connected yet.
+        let standalone_data = if running.is_none() && configured.is_none() {
+            self.standalone_data().await
+        } else {
+            None
+        };
+        let upload_result = self
+            .shared_state
+            .uploaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         Ok(SharedDatabaseView {
             mode,
             address: shown.map(|s| s.address.clone()),
@@ -322,6 +336,8 @@ impl Runtime {
                     .reconnected
                     .load(std::sync::atomic::Ordering::SeqCst),
             problem: self.shared_state.problem.clone(),
+            standalone_data,
+            upload_result,
         })
     }
 
@@ -343,7 +359,8 @@ impl Runtime {
     }
 
     /// Checks the login, keeps the password in the keychain and records the setting; shared mode
-    /// starts with the next start of Switchboard.
+    /// starts with the next start of Switchboard. With `upload`, an admin's login first uploads
+    /// this standalone desktop's data (`shared_upload.rs`); if that fails nothing is recorded.
     pub async fn connect_shared_database(
         &self,
         login: SharedDatabaseLogin,
@@ -353,6 +370,22 @@ impl Runtime {
         let check = check_login(&address.options(&user, &login.password))
             .await
             .map_err(refused)?;
+        let uploaded = if login.upload == Some(true) {
+            if !check.is_admin {
+                return Err(IpcError::new(
+                    ErrorCode::Forbidden,
+                    "Only an admin can upload this desktop's data (its configuration and \
+                     history). Connect with an admin's login, or untick “Upload this desktop's \
+                     data” to connect without it.",
+                ));
+            }
+            Some(
+                self.upload_standalone(&address.options(&user, &login.password))
+                    .await?,
+            )
+        } else {
+            None
+        };
         let settings = SharedSettings {
             address: address.display(),
             user,
@@ -378,6 +411,11 @@ impl Runtime {
             .configured
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(settings);
+        *self
+            .shared_state
+            .uploaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = uploaded;
         let _ = self.database_events.send(());
         self.shared_database().await
     }
@@ -394,6 +432,11 @@ impl Runtime {
         if let Some(settings) = previous {
             let _ = self.secrets.delete(&settings.password_key());
         }
+        self.shared_state
+            .uploaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         match std::fs::remove_file(self.data_dir.join(SHARED_SETTINGS_FILE)) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

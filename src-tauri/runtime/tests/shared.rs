@@ -144,6 +144,7 @@ async fn desktop_seeded(
         address: db.address.clone(),
         user: format!("{}_{who}", db.name),
         password: password.into(),
+        upload: None,
     };
     let refused = standalone
         .test_shared_database(login("wrong password"))
@@ -429,6 +430,7 @@ async fn an_admin_creates_and_disables_an_operators_login() {
         address: db.address.clone(),
         user: dave.clone(),
         password: PASSWORD.into(),
+        upload: None,
     };
     let check = ann.test_shared_database(login.clone()).await.unwrap();
     assert_eq!(check.operator_name, "Dave");

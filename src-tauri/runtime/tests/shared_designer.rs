@@ -114,6 +114,7 @@ async fn desktop(
             address: db.address.clone(),
             user: format!("{}_{who}", db.name),
             password: PASSWORD.into(),
+            upload: None,
         })
         .await
         .unwrap();

@@ -343,13 +343,34 @@ restart_required: boolean,
 /**
  * Why shared mode could not start (e.g. the password is no longer in the keychain).
  */
-problem: string | null, };
+problem: string | null, 
+/**
+ * Standalone, not connected yet: what this desktop could upload when it connects (absent
+ * when it holds nothing beyond a fresh install's defaults).
+ */
+standalone_data?: StandaloneData, 
+/**
+ * What connecting uploaded, in words (until the restart), e.g. "Uploaded 2 channels, 3
+ * queues, 140 chats and 2,311 messages."
+ */
+upload_result?: string, };
+
+export type StandaloneData = { channels: number, queues: number, 
+/**
+ * People other than the one at this desk.
+ */
+operators: number, roles: number, chats: number, messages: number, };
 
 export type SharedDatabaseLogin = { 
 /**
  * `host[:port]/database`, or a `postgres://host:port/database` URL without credentials.
  */
-address: string, user: string, password: string, };
+address: string, user: string, password: string, 
+/**
+ * Connect only: upload this standalone desktop's data (configuration and history) to the
+ * shared database first. Admins only; nothing is deleted on this desktop.
+ */
+upload?: boolean, };
 
 export type SharedDatabaseCheck = { 
 /**
