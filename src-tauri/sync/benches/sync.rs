@@ -17,9 +17,12 @@
 //!   (1,000): desktop A's writing and desktop B's follower.
 //! - `SYNC_BENCH_ASSIGN_CHATS` (2,000 queued chats), `SYNC_BENCH_RULES` (`freest,to_all`),
 //!   `SYNC_BENCH_OPERATORS` (16), `SYNC_BENCH_CAPACITY` (4), `SYNC_BENCH_ASSIGN_TIMEOUT` (300 s).
+//! - `SYNC_BENCH_BURST_CHATS` (10,000; 0 to skip): the routing-only burst.
 
 #[path = "sync/assign.rs"]
 mod assign;
+#[path = "sync/burst.rs"]
+mod burst;
 #[path = "sync/cache.rs"]
 mod cache;
 #[path = "sync/cold.rs"]
@@ -30,6 +33,7 @@ mod lag;
 mod shared_db;
 
 use assign::*;
+use burst::*;
 use cache::*;
 use cold::*;
 use lag::*;
@@ -276,6 +280,37 @@ async fn bench() {
                 std::thread::available_parallelism().map_or(0, |n| n.get()),
             ));
         }
+    }
+
+    // 4. The routing side alone: a burst, operators with room for all.
+    let burst_n: i64 = env_or("SYNC_BENCH_BURST_CHATS", 10_000);
+    if burst_n > 0 {
+        eprintln!("sync bench: bare claim loop, {burst_n} rows, {ENGINES} connections");
+        let claims = claim_loop(&mut made, burst_n).await;
+        let claims_per_s = burst_n as f64 / claims;
+        eprintln!(
+            "sync bench: {ENGINES} racing routers, a burst of {burst_n} queued chats, freest"
+        );
+        let burst = routing_burst(&mut made, burst_n, operators).await;
+        let per_s = burst.assigned as f64 / burst.seconds;
+        let ratio = per_s / claims_per_s;
+        lines.push(format!(
+            "| routing assignments/s: {ENGINES} racing routers give a burst of {} queued chats to {operators} operators with room for all (`freest`, each chat to one operator with its decision row, system line and feed rows; nobody accepts; `SimultaneousChats` {} for this measure) | {} ({:.2} s, {} passes) | bare `FOR UPDATE SKIP LOCKED` claim loop over {} rows, {ENGINES} connections: {} ({:.2} s) | {:.2} |",
+            thousands(burst_n as f64),
+            burst.capacity,
+            thousands(per_s),
+            burst.seconds,
+            burst.passes,
+            thousands(burst_n as f64),
+            thousands(claims_per_s),
+            claims,
+            ratio,
+        ));
+        targets.push(format!(
+            "routing assignments ≥ 50 % of the claim loop: {} ({:.0} %)",
+            met(ratio >= 0.5 && burst.assigned == burst_n),
+            ratio * 100.0
+        ));
     }
 
     made.drop_all().await;

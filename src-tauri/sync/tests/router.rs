@@ -184,3 +184,67 @@ async fn an_idle_chat_completes_once_after_the_queue_timeout() {
     .unwrap();
     assert_eq!(lines, 1);
 }
+
+#[tokio::test]
+async fn a_backlog_longer_than_a_pass_is_routed_oldest_first_over_several_passes() {
+    let db = SharedDb::create("freest").await;
+    let ann = db.operator("ann").await;
+    db.set("SimultaneousChats", "3").await;
+    // 2,500 customers wrote while nobody routed (more than one pass takes), newest id first so
+    // that id order and arrival order disagree.
+    sqlx::query(
+        "INSERT INTO contacts (id, channel_id, provider_user_id, name, created_at)
+         SELECT 'ct' || g, 'tg', 'u' || g, 'Customer ' || g, g FROM generate_series(1, 2500) g",
+    )
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, provider_chat_id,
+                            created_at, last_activity_at, last_message_at)
+         SELECT 'chat' || lpad((2501 - g)::text, 4, '0'), 'tg', 'ct' || g, 'q', 'queued',
+                'u' || g, $1 + g, $1 + g, $1 + g
+         FROM generate_series(1, 2500) g",
+    )
+    .bind(T0)
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    let clock = ManualClock::at(T0 + 10_000);
+
+    router(&db, &clock).route_once().await.unwrap();
+
+    // Every chat got its place in line, in the order the customers wrote, and the operator got
+    // the three who wrote first.
+    let unrouted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chats WHERE arrival = 0")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(unrouted, 0);
+    let out_of_order: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT arrival, lag(arrival) OVER (ORDER BY created_at) AS before
+                               FROM chats) a
+         WHERE a.arrival <= a.before",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        out_of_order, 0,
+        "arrival follows the order customers wrote in"
+    );
+    let ann_has: Vec<String> = sqlx::query_scalar(
+        "SELECT chat_id FROM chat_offers WHERE user_id = $1 ORDER BY chat_id DESC",
+    )
+    .bind(&ann)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(ann_has, ["chat2500", "chat2499", "chat2498"]);
+    assert_eq!(db.decisions("offer").await, 3);
+    assert_eq!(
+        db.decisions("wait").await,
+        2497,
+        "each waiting chat logged once"
+    );
+}

@@ -161,21 +161,8 @@ pub(crate) struct Tally {
     pub(crate) all_done: Notify,
 }
 
-pub(crate) async fn assignments(
-    made: &mut Made,
-    rule: &str,
-    n: i64,
-    operators: usize,
-    capacity: i64,
-    timeout: Duration,
-) -> Assignments {
-    let db = made.database(rule).await;
-    db.set("SimultaneousChats", &capacity.to_string()).await;
-    let names: Vec<String> = (0..operators).map(|i| format!("op{i}")).collect();
-    for name in &names {
-        db.operator(name).await;
-        made.roles.push(db.role_of(name));
-    }
+/// `n` customers who each wrote once, their chats queued in `q` and never routed.
+pub(crate) async fn seed_queued(db: &SharedDb, n: i64) {
     for sql in [
         "INSERT INTO contacts (id, channel_id, provider_user_id, name, created_at)
          SELECT 'ct' || g, 'tg', 'u' || g, 'Customer ' || g, g FROM generate_series(1, $1) g",
@@ -193,6 +180,24 @@ pub(crate) async fn assignments(
         .execute(&db.owner)
         .await
         .unwrap();
+}
+
+pub(crate) async fn assignments(
+    made: &mut Made,
+    rule: &str,
+    n: i64,
+    operators: usize,
+    capacity: i64,
+    timeout: Duration,
+) -> Assignments {
+    let db = made.database(rule).await;
+    db.set("SimultaneousChats", &capacity.to_string()).await;
+    let names: Vec<String> = (0..operators).map(|i| format!("op{i}")).collect();
+    for name in &names {
+        db.operator(name).await;
+        made.roles.push(db.role_of(name));
+    }
+    seed_queued(&db, n).await;
 
     let tally = Arc::new(Tally::default());
     let (stop_tx, stop) = watch::channel(false);

@@ -18,7 +18,16 @@ pub(super) struct Loaded {
     /// created. They are not in `state`: the pass feeds each as `ChatArrived`, which gives it its
     /// place in line after every routed chat.
     pub arrivals: Vec<(Id, Id)>,
+    /// More chats than [`ARRIVALS_PER_PASS`] were waiting for their first routing: the next pass
+    /// should follow at once.
+    pub more_arrivals: bool,
 }
+
+/// At most this many never-routed chats per pass. A pass holds every operator's row, so the
+/// operators' accepts and completions wait for it: a backlog (a desktop's upload, a bot back
+/// after an outage) is routed in passes of bounded length, oldest first, instead of one pass
+/// that stalls everyone for as long as the whole backlog takes.
+pub(super) const ARRIVALS_PER_PASS: usize = 2_000;
 
 /// Settings, operators (rows locked, id order), queues with members, and every chat that is not
 /// completed (rows locked, id order) with its offers.
@@ -46,13 +55,26 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
     sqlx::query("SELECT id FROM chats WHERE state = 'active' ORDER BY id FOR UPDATE")
         .execute(&mut *conn)
         .await?;
-    let open = sqlx::query(
+    let routed = sqlx::query(
         "SELECT id, queue_id, state, operator_id, offered_at, arrival, last_message_at,
-                last_message_outbound, excluded, created_at
-         FROM chats WHERE state IN ('queued', 'offered', 'active')",
+                last_message_outbound, excluded
+         FROM chats WHERE state IN ('queued', 'offered', 'active') AND arrival > 0",
     )
     .fetch_all(&mut *conn)
     .await?;
+    // The oldest chats no pass has routed yet, one more than a pass takes to know whether more
+    // wait. (Only the router writes `arrival`, under the advisory lock: nothing changes them
+    // between this read and the pass's writes.)
+    let mut fresh: Vec<(Id, Id)> = sqlx::query_as(
+        "SELECT id, queue_id FROM chats
+         WHERE state IN ('queued', 'offered', 'active') AND arrival = 0
+         ORDER BY created_at, id LIMIT $1",
+    )
+    .bind(i64::try_from(ARRIVALS_PER_PASS).unwrap_or(i64::MAX) + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let more_arrivals = fresh.len() > ARRIVALS_PER_PASS;
+    fresh.truncate(ARRIVALS_PER_PASS);
     // A shared database may not have these rows: the SPEC defaults apply, as in sb_accept_chat.
     let defaults = Settings::default();
     let settings = Settings {
@@ -117,18 +139,6 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
             .or_default()
             .insert(row.try_get("user_id")?);
     }
-    let (mut fresh, routed): (Vec<_>, Vec<_>) = open
-        .into_iter()
-        .partition(|row| row.try_get::<i64, _>("arrival").is_ok_and(|a| a == 0));
-    fresh.sort_by_cached_key(|row| {
-        let created: i64 = row.try_get("created_at").unwrap_or(0);
-        let id: String = row.try_get("id").unwrap_or_default();
-        (created, id)
-    });
-    let arrivals = fresh
-        .iter()
-        .map(|row| Ok((row.try_get("id")?, row.try_get("queue_id")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
     let chats = open_chats(routed, &mut offers, &mut operators)?;
     let next_arrival = chats.values().map(|c| c.arrival + 1).max().unwrap_or(1);
     Ok(Loaded {
@@ -139,7 +149,8 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
             chats,
             next_arrival,
         },
-        arrivals,
+        arrivals: fresh,
+        more_arrivals,
     })
 }
 

@@ -16,7 +16,8 @@
 //!   SELECT … FROM users ORDER BY id FOR UPDATE    -- lock order step 1: every operator's row
 //!   SELECT … FROM chats WHERE state = active ORDER BY id FOR UPDATE  -- step 2 (timers)
 //!   load the open chats and the rest of the state; now = the database clock (or an injected one)
-//!   core: ConfigChanged, ChatArrived for each chat never routed (oldest first), TimerFired
+//!   core: ConfigChanged, ChatArrived for each chat never routed (oldest first, at most
+//!         load::ARRIVALS_PER_PASS; the next pass follows at once), TimerFired
 //!   write what differs (chats, offers, statuses: a statement per kind), the decisions and
 //!   their system lines
 //! COMMIT
@@ -77,6 +78,8 @@ pub struct Pass {
     pub next_deadline: Option<Millis>,
     /// The pass's "now".
     pub now: Millis,
+    /// Chats still wait for their first routing (the pass took its maximum): pass again at once.
+    pub more: bool,
 }
 
 /// Runs routing passes against one shared database.
@@ -92,11 +95,20 @@ impl SharedRouter {
         Self { pg, clock }
     }
 
-    /// One pass: route everything that waits, fire every due timer. Waits for a pass running
-    /// elsewhere to finish first, then sees what it wrote.
+    /// Routes everything that waits and fires every due timer: one pass, or several when more
+    /// chats wait for their first routing than one pass takes. Waits for a pass running
+    /// elsewhere to finish first, then sees what it wrote. Returns the last pass, with the
+    /// decisions of all of them.
     pub async fn route_once(&self) -> Result<Pass, SyncError> {
-        let pass = self.pass(true).await?;
-        Ok(pass.unwrap_or_default())
+        let mut decisions = Vec::new();
+        loop {
+            let mut pass = self.pass(true).await?.unwrap_or_default();
+            decisions.append(&mut pass.decisions);
+            if !pass.more {
+                pass.decisions = decisions;
+                return Ok(pass);
+            }
+        }
     }
 
     /// A pass, unless another router is in one right now (`None`). Skipping is safe for a router
@@ -151,6 +163,7 @@ impl SharedRouter {
             decisions,
             next_deadline,
             now,
+            more: loaded.more_arrivals,
         }))
     }
 
@@ -169,6 +182,10 @@ impl SharedRouter {
         loop {
             let wait = match self.try_route_once().await {
                 Ok(None) => safety_net,
+                Ok(Some(pass)) if pass.more && !*stop.borrow() => {
+                    passes.send_modify(|n| *n += 1);
+                    continue;
+                }
                 Ok(Some(pass)) => {
                     passes.send_modify(|n| *n += 1);
                     pass.next_deadline

@@ -1,6 +1,8 @@
 //! Writing a pass: the rows whose routing state differs, the decisions with their reasons, and the
 //! system lines a person reads in the chat. Everything inside the pass's transaction.
 
+use std::collections::HashMap;
+
 use sqlx::PgConnection;
 use switchboard_engine::clock::Millis;
 use switchboard_engine::domain::new_id;
@@ -87,8 +89,9 @@ pub(super) async fn write(
             .execute(&mut *conn)
             .await?;
     }
-    for decision in decisions {
-        record(conn, decision, now).await?;
+    if !decisions.is_empty() {
+        let names = user_names(conn).await?;
+        record_all(conn, decisions, &names, now).await?;
     }
     Ok(())
 }
@@ -169,104 +172,156 @@ impl OfferRows {
     }
 }
 
-/// One `routing_decisions` row, plus the system line the decision adds to the chat.
-async fn record(
+/// The decisions' `routing_decisions` rows and the system lines a person reads in the chat, one
+/// statement each for the whole pass (a first pass over a backlog decides thousands of chats). The
+/// rows go in in decision order, which `routing_decisions.seq` keeps for replaying the history.
+async fn record_all(
     conn: &mut PgConnection,
-    decision: &Decision,
+    decisions: &[Decision],
+    names: &HashMap<String, String>,
     now: Millis,
 ) -> Result<(), SyncError> {
-    let (chat_id, kind, why, chosen, summary, line): (
-        &str,
-        &str,
-        Option<&Why>,
-        Option<&str>,
-        &str,
-        Option<String>,
-    ) = match decision {
-        Decision::Offer { chat_id, why, .. } => {
-            (chat_id, "offer", Some(why), None, &why.summary, None)
-        }
-        Decision::Assign {
-            chat_id,
-            operator_id,
-            why,
-        } => (
-            chat_id,
-            "assign",
-            Some(why),
-            Some(operator_id),
-            &why.summary,
-            Some(format!(
-                "Chat assigned to {}",
-                user_name(conn, operator_id).await?
-            )),
-        ),
-        Decision::WithdrawOffer {
-            chat_id,
-            operator_id,
-            why,
-        } => (chat_id, "withdraw", None, Some(operator_id), why, None),
-        Decision::SetInactive {
-            operator_id,
-            chat_id,
-            why,
-        } => (
-            chat_id,
-            "set_inactive",
-            None,
-            Some(operator_id),
-            why,
-            Some(format!(
-                "{} did not accept the chat in time and is now Inactive",
-                user_name(conn, operator_id).await?
-            )),
-        ),
-        Decision::Complete { chat_id, why } => (
-            chat_id,
-            "complete",
-            None,
-            None,
-            why,
-            Some(format!("Chat completed: {why}")),
-        ),
-        Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why, None),
-        Decision::Refuse { .. } => return Ok(()),
+    let name = |id: &str| {
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "an operator".into())
     };
+    let mut rows = DecisionRows::default();
+    let (mut line_ids, mut line_chats, mut line_texts) = (Vec::new(), Vec::new(), Vec::new());
+    for decision in decisions {
+        let (chat_id, kind, why, chosen, summary, line): (
+            &str,
+            &str,
+            Option<&Why>,
+            Option<&str>,
+            &str,
+            Option<String>,
+        ) = match decision {
+            Decision::Offer { chat_id, why, .. } => {
+                (chat_id, "offer", Some(why), None, &why.summary, None)
+            }
+            Decision::Assign {
+                chat_id,
+                operator_id,
+                why,
+            } => (
+                chat_id,
+                "assign",
+                Some(why),
+                Some(operator_id),
+                &why.summary,
+                Some(format!("Chat assigned to {}", name(operator_id))),
+            ),
+            Decision::WithdrawOffer {
+                chat_id,
+                operator_id,
+                why,
+            } => (chat_id, "withdraw", None, Some(operator_id), why, None),
+            Decision::SetInactive {
+                operator_id,
+                chat_id,
+                why,
+            } => (
+                chat_id,
+                "set_inactive",
+                None,
+                Some(operator_id),
+                why,
+                Some(format!(
+                    "{} did not accept the chat in time and is now Inactive",
+                    name(operator_id)
+                )),
+            ),
+            Decision::Complete { chat_id, why } => (
+                chat_id,
+                "complete",
+                None,
+                None,
+                why,
+                Some(format!("Chat completed: {why}")),
+            ),
+            Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why, None),
+            Decision::Refuse { .. } => continue,
+        };
+        rows.ids.push(new_id());
+        rows.chats.push(chat_id.to_owned());
+        rows.kinds.push(kind);
+        rows.rules.push(why.map(|w| w.rule.as_str()));
+        rows.candidates
+            .push(why.map_or_else(|| "[]".to_owned(), candidates_json));
+        rows.chosen.push(chosen.map(str::to_owned));
+        rows.reasons.push(summary.to_owned());
+        rows.tie_breaks.push(why.and_then(|w| w.tie_break.clone()));
+        if let Some(line) = line {
+            line_ids.push(new_id());
+            line_chats.push(chat_id.to_owned());
+            line_texts.push(line);
+        }
+    }
+    if rows.ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO routing_decisions
              (id, chat_id, decided_at, kind, rule, candidates, chosen_user_id, reason, tie_break)
-         VALUES ($1, $2, $3, $4, $5, $6::JSONB, $7, $8, $9)",
+         SELECT d.id, d.chat_id, $9, d.kind, d.rule, d.candidates::JSONB, d.chosen, d.reason,
+                d.tie_break
+         FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[],
+                     $7::TEXT[], $8::TEXT[])
+              WITH ORDINALITY AS d (id, chat_id, kind, rule, candidates, chosen, reason,
+                                    tie_break, n)
+         ORDER BY d.n",
     )
-    .bind(new_id())
-    .bind(chat_id)
+    .bind(&rows.ids)
+    .bind(&rows.chats)
+    .bind(&rows.kinds)
+    .bind(&rows.rules)
+    .bind(&rows.candidates)
+    .bind(&rows.chosen)
+    .bind(&rows.reasons)
+    .bind(&rows.tie_breaks)
     .bind(now)
-    .bind(kind)
-    .bind(why.map(|w| w.rule.as_str()))
-    .bind(why.map_or_else(|| "[]".to_owned(), candidates_json))
-    .bind(chosen)
-    .bind(summary)
-    .bind(why.and_then(|w| w.tie_break.as_deref()))
     .execute(&mut *conn)
     .await?;
-    if let Some(line) = line {
+    if !line_ids.is_empty() {
         sqlx::query(
             "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at)
-             SELECT $1, id, channel_id, 'system', $2, '', $3 FROM chats WHERE id = $4",
+             SELECT l.id, c.id, c.channel_id, 'system', l.text, '', $4
+             FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[]) WITH ORDINALITY AS l (id, chat_id, text, n)
+             JOIN chats c ON c.id = l.chat_id
+             ORDER BY l.n",
         )
-        .bind(new_id())
-        .bind(line)
+        .bind(&line_ids)
+        .bind(&line_chats)
+        .bind(&line_texts)
         .bind(now)
-        .bind(chat_id)
         .execute(&mut *conn)
         .await?;
     }
     Ok(())
 }
 
-async fn user_name(conn: &mut PgConnection, id: &str) -> Result<String, SyncError> {
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(name.unwrap_or_else(|| "an operator".into()))
+/// `routing_decisions` columns, as arrays for one `INSERT … SELECT FROM unnest`.
+#[derive(Default)]
+struct DecisionRows {
+    ids: Vec<String>,
+    chats: Vec<String>,
+    kinds: Vec<&'static str>,
+    rules: Vec<Option<&'static str>>,
+    candidates: Vec<String>,
+    chosen: Vec<Option<String>>,
+    reasons: Vec<String>,
+    tie_breaks: Vec<Option<String>>,
+}
+
+/// Every operator's display name, for the system lines.
+async fn user_names(conn: &mut PgConnection) -> Result<HashMap<String, String>, SyncError> {
+    Ok(
+        sqlx::query_as::<_, (String, String)>("SELECT id, name FROM users")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect(),
+    )
 }
