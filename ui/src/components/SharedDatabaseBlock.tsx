@@ -25,12 +25,19 @@ export function SharedDatabaseBlock({ database }: { database: SharedDatabaseStat
         </p>
       )}
       {view !== null && view.mode === 'shared' && <SharedDatabaseStatus view={view} onLeft={update} />}
-      {view !== null && view.mode === 'standalone' && !joining && <SharedDatabaseForm onConnected={update} />}
+      {view !== null && view.mode === 'standalone' && !joining && (
+        <SharedDatabaseForm onConnected={update} offer={view.standalone_data} />
+      )}
       {joining && view.address !== null && (
         <p className="settings-form shared-db__joining" data-testid="shared-db-joining">
           {view.user !== null
             ? t('sharedDb.joiningAs', { address: view.address, user: view.user })
             : t('sharedDb.joining', { address: view.address })}
+        </p>
+      )}
+      {joining && view.upload_result !== undefined && (
+        <p className="settings-form shared-db__uploaded" role="status" data-testid="shared-db-upload-result">
+          {view.upload_result}
         </p>
       )}
       {view !== null && view.restart_required && (

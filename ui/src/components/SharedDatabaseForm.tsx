@@ -1,9 +1,9 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
-import type { SharedDatabaseCheck, SharedDatabaseLogin, SharedDatabaseView } from '../generated/ipc';
+import type { SharedDatabaseCheck, SharedDatabaseLogin, SharedDatabaseView, StandaloneData } from '../generated/ipc';
 import { connectSharedDatabase, errorMessage, testSharedDatabase } from '../ipc';
-import { t, type MessageKey } from '../i18n';
+import { language, t, type MessageKey } from '../i18n';
 
-type Field = keyof SharedDatabaseLogin;
+type Field = 'address' | 'user' | 'password';
 type Problems = Partial<Record<Field, MessageKey>>;
 
 /** What must be filled in before the shell is asked (it checks the rest). The password is sent as
@@ -24,19 +24,37 @@ function checkSentence(check: SharedDatabaseCheck): string {
   });
 }
 
+const numbers = new Intl.NumberFormat(language);
+
+/** What the upload offer lists, in this order. */
+const OFFERED: { label: MessageKey; count: (data: StandaloneData) => number; testId: string }[] = [
+  { label: 'sharedDb.upload.channels', count: (d) => d.channels, testId: 'channels' },
+  { label: 'sharedDb.upload.queues', count: (d) => d.queues, testId: 'queues' },
+  { label: 'sharedDb.upload.people', count: (d) => d.operators + d.roles, testId: 'people' },
+  { label: 'sharedDb.upload.chats', count: (d) => d.chats, testId: 'chats' },
+  { label: 'sharedDb.upload.messages', count: (d) => d.messages, testId: 'messages' },
+];
+
 interface SharedDatabaseFormProps {
   /** The shell's answer to Connect: the setting is recorded, a restart is due. */
   onConnected: (view: SharedDatabaseView) => void;
+  /** What this standalone desktop holds (absent when nothing beyond a fresh install's defaults):
+   * the form then offers to upload it. */
+  offer?: StandaloneData;
 }
 
 /**
  * Standalone: connect this desktop to the contact centre's shared database. Address, user and
  * password (sent to the shell only; it keeps the password in the keychain), Test connection and
- * Connect. The password is dropped from the form once connected.
+ * Connect. The password is dropped from the form once connected. A desktop with data of its own
+ * shows what it holds and "Upload this desktop's data" (ticked; admins only): the shell uploads it
+ * before it records the connection, and nothing is deleted here.
  */
-export function SharedDatabaseForm({ onConnected }: SharedDatabaseFormProps) {
+export function SharedDatabaseForm({ onConnected, offer }: SharedDatabaseFormProps) {
   const id = useId();
   const [login, setLogin] = useState<SharedDatabaseLogin>({ address: '', user: '', password: '' });
+  const [upload, setUpload] = useState(true);
+  const uploading = offer !== undefined && upload;
   const [problems, setProblems] = useState<Problems>({});
   const [busy, setBusy] = useState<'testing' | 'connecting' | null>(null);
   const [check, setCheck] = useState<SharedDatabaseCheck | null>(null);
@@ -87,7 +105,8 @@ export function SharedDatabaseForm({ onConnected }: SharedDatabaseFormProps) {
     if (sent === null) return;
     setBusy('connecting');
     try {
-      const view = await connectSharedDatabase(sent);
+      // Without data to offer the request stays as it was: no upload field at all.
+      const view = await connectSharedDatabase(offer === undefined ? sent : { ...sent, upload });
       setLogin((current) => ({ ...current, password: '' }));
       setCheck(null);
       setBusy(null);
@@ -159,6 +178,41 @@ export function SharedDatabaseForm({ onConnected }: SharedDatabaseFormProps) {
           </span>
         </p>
       )}
+      {offer !== undefined && (
+        <fieldset className="shared-db__upload" data-testid="shared-db-upload">
+          <legend className="field__label">{t('sharedDb.upload.title')}</legend>
+          <dl className="shared-db__counts" data-testid="shared-db-upload-counts">
+            {OFFERED.map(({ label, count, testId }) => (
+              <div key={testId}>
+                <dt>{t(label)}</dt>
+                <dd data-testid={`shared-db-upload-${testId}`}>{numbers.format(count(offer))}</dd>
+              </div>
+            ))}
+          </dl>
+          <label className="checkbox-field">
+            <input
+              type="checkbox"
+              data-testid="shared-db-upload-box"
+              checked={upload}
+              disabled={busy !== null}
+              aria-describedby={`${id}-upload-note`}
+              onChange={(event) => {
+                setUpload(event.target.checked);
+                setError(null);
+              }}
+            />
+            <span>{t('sharedDb.upload.label')}</span>
+          </label>
+          <span id={`${id}-upload-note`} className="field__hint">
+            {t('sharedDb.upload.hint')}
+          </span>
+          {uploading && check !== null && !check.is_admin && (
+            <p className="shared-db__admin-only" role="note" data-testid="shared-db-upload-admin-only">
+              {t('sharedDb.upload.adminOnly', { name: check.operator_name })}
+            </p>
+          )}
+        </fieldset>
+      )}
       <div className="mini-card__buttons">
         <button
           type="button"
@@ -170,7 +224,9 @@ export function SharedDatabaseForm({ onConnected }: SharedDatabaseFormProps) {
           {busy === 'testing' ? t('sharedDb.testing') : t('sharedDb.test')}
         </button>
         <button type="submit" className="primary-button" data-testid="shared-db-connect" disabled={busy !== null}>
-          {busy === 'connecting' ? t('sharedDb.connecting') : t('sharedDb.connect')}
+          {busy === 'connecting'
+            ? t(uploading ? 'sharedDb.upload.uploading' : 'sharedDb.connecting')
+            : t(uploading ? 'sharedDb.upload.connect' : 'sharedDb.connect')}
         </button>
       </div>
     </form>

@@ -393,6 +393,19 @@ export const en = {
   'sharedDb.pending.other': '{count} changes wait to be sent',
   'sharedDb.leave': 'Leave shared mode',
   'sharedDb.leaving': 'Leaving…',
+  'sharedDb.upload.title': 'This desktop’s data',
+  'sharedDb.upload.channels': 'Channels',
+  'sharedDb.upload.queues': 'Queues',
+  'sharedDb.upload.people': 'Operators and roles',
+  'sharedDb.upload.chats': 'Chats',
+  'sharedDb.upload.messages': 'Messages',
+  'sharedDb.upload.label': 'Upload this desktop’s data to the shared database',
+  'sharedDb.upload.hint':
+    'Its channels, queues, operators, chats and messages are copied to the shared database when you connect, and this desktop polls its bots from there after the restart. Nothing is deleted on this desktop. Only an admin’s login can upload.',
+  'sharedDb.upload.adminOnly':
+    '{name} is not an admin, and only an admin can upload this desktop’s data. Connect with an admin’s login, or untick the box to connect without uploading.',
+  'sharedDb.upload.connect': 'Upload and connect',
+  'sharedDb.upload.uploading': 'Uploading…',
   'sharedDb.leaveExplain':
     'This desktop will work on its own after a restart. Nothing is deleted from the shared database.',
   'sharedDb.badgeLabel': 'Shared database:',
