@@ -571,9 +571,27 @@ async fn the_import_function_never_makes_admins_nor_gives_chats_to_other_operato
         refusal(&db, chat, "chats").await,
         (
             "SB008".to_owned(),
-            "An upload cannot give chats to olga, another operator with a login.".to_owned()
+            "An upload cannot give chats to olga, another operator with a login, nor write into \
+             theirs."
+                .to_owned()
         )
     );
+    // Nor a message in a chat that is theirs.
+    sqlx::query(
+        "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, operator_id,
+                            provider_chat_id, created_at, last_activity_at, last_message_at)
+         VALUES ('olgas', 'tg', 'ct', 'q', 'active', $1, '9', 0, 0, 0)",
+    )
+    .bind(&olga)
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    let message = json!([{
+        "id": "m-x", "chat_id": "olgas", "channel_id": "tg", "kind": "outbound",
+        "text": "Hello from nowhere", "author": "Ada", "created_at": 0, "delivery": "pending"
+    }]);
+    assert_eq!(refusal(&db, message, "messages").await.0, "SB008");
+    assert_eq!(count(&db, "messages").await, 0);
     // Within the rules, a row already there is left as it is.
     let queue = json!([{"id": "q", "name": "Renamed", "rule": "freest"}]).to_string();
     let added: i64 = sqlx::query_scalar("SELECT sb_import_rows('queues', $1::JSONB)")

@@ -73,17 +73,29 @@ BEGIN
 
     -- An upload brings the uploader's own history and that of people without a login yet; it
     -- never gives a chat or an offer to another operator who logs in (that is routing's job, with
-    -- its capacity rules).
-    IF table_name IN ('chats', 'chat_offers') THEN
+    -- its capacity rules), nor writes into such an operator's chat.
+    IF table_name IN ('chats', 'chat_offers', 'messages', 'routing_decisions', 'attachments') THEN
         EXECUTE format(
-            'SELECT u.name FROM jsonb_populate_recordset(NULL::public.%I, $1) AS r
-             JOIN users AS u ON u.id = r.%I
+            'SELECT u.name FROM jsonb_populate_recordset(NULL::public.%I, $1) AS r %s
+             JOIN users AS u ON u.id = %s
              WHERE u.db_role IS NOT NULL AND u.id IS DISTINCT FROM $2
              LIMIT 1',
-            table_name, CASE table_name WHEN 'chats' THEN 'operator_id' ELSE 'user_id' END)
+            table_name,
+            CASE table_name
+                WHEN 'messages' THEN 'JOIN chats AS c ON c.id = r.chat_id'
+                WHEN 'routing_decisions' THEN 'JOIN chats AS c ON c.id = r.chat_id'
+                WHEN 'attachments' THEN
+                    'JOIN messages AS m ON m.id = r.message_id JOIN chats AS c ON c.id = m.chat_id'
+                ELSE ''
+            END,
+            CASE table_name
+                WHEN 'chats' THEN 'r.operator_id'
+                WHEN 'chat_offers' THEN 'r.user_id'
+                ELSE 'c.operator_id'
+            END)
             INTO who USING rows, me;
         IF who IS NOT NULL THEN
-            RAISE EXCEPTION 'An upload cannot give chats to %, another operator with a login.', who
+            RAISE EXCEPTION 'An upload cannot give chats to %, another operator with a login, nor write into theirs.', who
                 USING ERRCODE = 'SB008';
         END IF;
     END IF;
