@@ -248,3 +248,52 @@ async fn a_backlog_longer_than_a_pass_is_routed_oldest_first_over_several_passes
         "each waiting chat logged once"
     );
 }
+
+#[tokio::test]
+async fn a_freed_slot_goes_to_the_chat_that_waited_longest() {
+    let db = SharedDb::create("freest").await;
+    let ann = db.operator("ann").await;
+    db.set("SimultaneousChats", "2").await;
+    let clock = ManualClock::at(T0);
+    let chats: Vec<String> = {
+        let mut chats = Vec::new();
+        for (i, customer) in ["c1", "c2", "c3", "c4", "c5"].iter().enumerate() {
+            chats.push(db.customer_writes(customer, T0 + i as i64).await);
+        }
+        chats
+    };
+    router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(db.state_of(&chats[0]).await.0, "offered");
+    assert_eq!(db.state_of(&chats[1]).await.0, "offered");
+    for chat in &chats[2..] {
+        assert_eq!(db.state_of(chat).await.0, "queued");
+    }
+    accept(&db, "ann", &chats[0]).await.unwrap();
+    accept(&db, "ann", &chats[1]).await.unwrap();
+    // Passes while Ann has no room read no waiting chat and change nothing.
+    let changes = change_count(&db).await;
+    router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(change_count(&db).await, changes);
+
+    let mut desktop = db.desktop_of("ann").await;
+    sqlx::query("SELECT sb_complete_chat($1)")
+        .bind(&chats[1])
+        .execute(&mut desktop)
+        .await
+        .unwrap();
+    router(&db, &clock).route_once().await.unwrap();
+    assert_eq!(db.offers_of(&chats[2]).await, [ann.clone()], "third in line");
+    assert!(db.offers_of(&chats[3]).await.is_empty());
+    assert!(db.offers_of(&chats[4]).await.is_empty());
+
+    // A new customer writes: behind everyone who waits, even unread by the pass.
+    let late = db.customer_writes("c6", T0 + 100).await;
+    router(&db, &clock).route_once().await.unwrap();
+    let line: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM chats WHERE state = 'queued' ORDER BY arrival",
+    )
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(line, [chats[3].clone(), chats[4].clone(), late]);
+}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::{PgConnection, Row};
 use switchboard_engine::domain::{Id, RoutingRule};
 use switchboard_engine::routing::{
-    Operator, Queue, RoutedChat, RoutedState, RoutingState, Settings,
+    Operator, OperatorStatus, Queue, RoutedChat, RoutedState, RoutingState, Settings,
 };
 use switchboard_engine::store::parse_status;
 
@@ -29,8 +29,9 @@ pub(super) struct Loaded {
 /// that stalls everyone for as long as the whole backlog takes.
 pub(super) const ARRIVALS_PER_PASS: usize = 2_000;
 
-/// Settings, operators (rows locked, id order), queues with members, and every chat that is not
-/// completed (rows locked, id order) with its offers.
+/// Settings, operators (rows locked, id order), queues with members, every offered and active
+/// chat (active ones locked, id order) with its offers, the waiting chats a pass could offer,
+/// and the oldest chats never routed.
 pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, SyncError> {
     let mut operators = BTreeMap::new();
     for row in sqlx::query(
@@ -58,7 +59,7 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
     let routed = sqlx::query(
         "SELECT id, queue_id, state, operator_id, offered_at, arrival, last_message_at,
                 last_message_outbound, excluded
-         FROM chats WHERE state IN ('queued', 'offered', 'active') AND arrival > 0",
+         FROM chats WHERE state IN ('offered', 'active') AND arrival > 0",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -139,8 +140,20 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
             .or_default()
             .insert(row.try_get("user_id")?);
     }
-    let chats = open_chats(routed, &mut offers, &mut operators)?;
-    let next_arrival = chats.values().map(|c| c.arrival + 1).max().unwrap_or(1);
+    let mut chats = open_chats(routed, &mut offers, &mut operators)?;
+    let waiting = waiting_chats(conn, &operators, settings.simultaneous_chats).await?;
+    chats.append(&mut open_chats(waiting, &mut offers, &mut operators)?);
+    // Waiting chats left unloaded keep their place: a new arrival goes behind all of them.
+    let last_in_line: Option<i64> =
+        sqlx::query_scalar("SELECT max(arrival) FROM chats WHERE state = 'queued'")
+            .fetch_one(&mut *conn)
+            .await?;
+    let next_arrival = chats
+        .values()
+        .map(|c| c.arrival + 1)
+        .chain(last_in_line.and_then(|a| u64::try_from(a + 1).ok()))
+        .max()
+        .unwrap_or(1);
     Ok(Loaded {
         state: RoutingState {
             settings,
@@ -152,6 +165,45 @@ pub(super) async fn routing_state(conn: &mut PgConnection) -> Result<Loaded, Syn
         arrivals: fresh,
         more_arrivals,
     })
+}
+
+/// The waiting (queued, already routed once) chats a pass could offer, oldest in line first.
+///
+/// A waiting chat is offered only to an Active operator below the limit, so no pass can offer
+/// more chats than the free slots of every Active operator together: per `freest` queue, the
+/// first that many in line are enough; a `to_all` queue offers every waiting chat to whoever has
+/// room, so it needs all of them, or none when nobody has room. Chats with operators excluded (a
+/// transfer) are always loaded: they may be skipped by the one operator with room, who then
+/// gets the next in line. Before this, every pass read every waiting chat, and an idle pass
+/// over 2,000 of them cost more than the changes it made.
+async fn waiting_chats(
+    conn: &mut PgConnection,
+    operators: &BTreeMap<Id, Operator>,
+    limit: u32,
+) -> Result<Vec<sqlx::postgres::PgRow>, SyncError> {
+    let room: i64 = operators
+        .values()
+        .filter(|o| o.status == OperatorStatus::Active)
+        .map(|o| i64::from(limit).saturating_sub(i64::from(o.active_chats)).max(0))
+        .sum();
+    Ok(sqlx::query(
+        "SELECT c.id, c.queue_id, c.state, c.operator_id, c.offered_at, c.arrival,
+                c.last_message_at, c.last_message_outbound, c.excluded
+         FROM queues q CROSS JOIN LATERAL (
+             SELECT * FROM chats c
+             WHERE c.state = 'queued' AND c.queue_id = q.id AND c.arrival > 0
+             ORDER BY c.arrival
+             LIMIT CASE WHEN q.rule = 'to_all' AND $1 > 0 THEN NULL ELSE $1 END) c
+         UNION
+         SELECT c.id, c.queue_id, c.state, c.operator_id, c.offered_at, c.arrival,
+                c.last_message_at, c.last_message_outbound, c.excluded
+         FROM chats c
+         WHERE c.state = 'queued' AND c.arrival > 0
+           AND (c.excluded <> '[]' OR NOT EXISTS (SELECT FROM queues q WHERE q.id = c.queue_id))",
+    )
+    .bind(room)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// The routed open chats with their offers; counts each operator's active chats.
