@@ -267,6 +267,15 @@ async fn a_login_is_checked_in_words() {
         "{}",
         ok.server_version
     );
+    // TLS whenever the server offers it (the test harness's cluster does, as servers do).
+    let offered: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(ok.encrypted, offered == "on", "server ssl = {offered}");
+    if std::env::var_os("SWITCHBOARD_TEST_PG_TLS").is_some() {
+        assert!(ok.encrypted, "the harness's cluster offers TLS");
+    }
 }
 
 #[tokio::test]

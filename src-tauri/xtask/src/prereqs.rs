@@ -17,6 +17,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "file",
     "libxdo-dev",
     "libssl-dev",
+    "openssl",
     "libayatana-appindicator3-dev",
     "librsvg2-dev",
     "xvfb",

@@ -57,6 +57,7 @@ pub fn test(args: &[String]) -> Result {
         run(cargo()
             .args(["test", "--workspace"])
             .env("SWITCHBOARD_TEST_PG_URL", &pg.url)
+            .env("SWITCHBOARD_TEST_PG_TLS", "1")
             .env("SWITCHBOARD_TEST_PG_RESTART", pg.restart_command()))?;
     }
     if steps.contains(&"e2e") {

@@ -1,5 +1,6 @@
 //! A Postgres cluster of the tests' own: initdb into a temp dir, a free port,
-//! trust auth on 127.0.0.1 only; stopped and removed when dropped.
+//! the superuser trusted and every other role asked for its SCRAM password on 127.0.0.1 only,
+//! TLS offered with a self-signed certificate; stopped and removed when dropped.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -55,8 +56,15 @@ impl ThrowawayPostgres {
             "printf '{HBA}' > {}",
             data.join("pg_hba.conf").display()
         ))?;
+        // TLS offered, as a real server does (a self-signed certificate: clients in the default
+        // `prefer` mode encrypt without verifying it), so the tests see desktops use it.
         pg.run_pg(&format!(
-            "{} -D {} -l {} -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off\" -w start >/dev/null",
+            "cd {} && openssl req -new -x509 -days 7 -nodes -subj /CN=localhost \
+             -keyout server.key -out server.crt 2>/dev/null && chmod 600 server.key",
+            data.display()
+        ))?;
+        pg.run_pg(&format!(
+            "{} -D {} -l {} -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on\" -w start >/dev/null",
             pg.bin.join("pg_ctl").display(),
             data.display(),
             pg.dir.join("log").display(),
