@@ -44,10 +44,8 @@ struct Table {
     keys: &'static [&'static str],
     /// The cache's columns (Postgres may have more, e.g. `users.db_role`, which stay there).
     columns: Vec<String>,
-    /// `INSERT INTO t (columns) ` — the VALUES follow.
+    /// `INSERT OR REPLACE INTO t (columns) ` — the VALUES follow.
     insert_head: String,
-    /// ` ON CONFLICT (keys) DO UPDATE SET …`
-    conflict_tail: String,
     delete: String,
 }
 
@@ -236,23 +234,20 @@ impl CacheMirror {
 
 impl Table {
     fn new(name: &str, keys: &'static [&'static str], columns: Vec<String>) -> Self {
-        let updates = columns
-            .iter()
-            .filter(|c| !keys.contains(&c.as_str()))
-            .map(|c| format!("\"{c}\" = excluded.\"{c}\""))
-            .collect::<Vec<_>>();
-        let on_conflict = if updates.is_empty() {
-            "DO NOTHING".to_owned()
-        } else {
-            format!("DO UPDATE SET {}", updates.join(", "))
-        };
         let quoted = columns
             .iter()
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let insert_head = format!("INSERT INTO {name} ({quoted}) ");
-        let conflict_tail = format!(" ON CONFLICT ({}) {on_conflict}", keys.join(", "));
+        // REPLACE, not an upsert on the key: Postgres's unique rules (a queue's name, one open
+        // chat per customer) hold for its current rows, but the feed may bring a row before the
+        // change that made room for it (two queues swapping names; a customer's new chat whose
+        // transaction took its place in the feed before the one that completed the old chat).
+        // An upsert would fail on the stale row and stop the cache on that batch for good.
+        // REPLACE removes the stale row instead; its own change is later in the feed (it changed
+        // after this cache last read it) and writes it back as it is now. Whole rows are written,
+        // and the mirror's connection has no foreign keys or triggers to fire on the removal.
+        let insert_head = format!("INSERT OR REPLACE INTO {name} ({quoted}) ");
         let delete = format!(
             "DELETE FROM {name} WHERE {}",
             keys.iter()
@@ -264,12 +259,11 @@ impl Table {
             keys,
             columns,
             insert_head,
-            conflict_tail,
             delete,
         }
     }
 
-    /// Upserts the rows, many per statement (a cold sync writes tens of thousands).
+    /// Writes the rows whole, many per statement (a cold sync writes tens of thousands).
     async fn write<'r>(
         &self,
         conn: &mut SqliteConnection,
@@ -306,7 +300,6 @@ impl Table {
                     }
                 }
             });
-            insert.push(&self.conflict_tail);
             insert
                 .build()
                 .execute(&mut *conn)

@@ -225,3 +225,72 @@ async fn a_week_of_backlog_arrives_in_batches_the_panel_reads_between() {
     assert_mirrored(&db, &desktop.panel).await;
     desktop.follower.stop().await;
 }
+
+/// Postgres's unique rules hold for its current rows, but the cache applies changes in the feed's
+/// order, in which a row may arrive before the change that made room for it. A unique rule of the
+/// cache's schema must not stop the cache there (it would retry the same batch forever).
+#[tokio::test]
+async fn rows_that_swap_a_unique_value_never_stall_the_cache() {
+    let _serial = SERIAL.lock().await;
+    let db = SharedDb::create("to_all").await;
+    sqlx::query("INSERT INTO queues (id, name, rule) VALUES ('q2', 'Sales', 'to_all')")
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let customer_chat = db.customer_writes("c1", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desktop = start_desktop(&db, &dir.path().join("cache.sqlite"), 50).await;
+    desktop.caught_up(&db).await;
+
+    // Two queues swap their names in one transaction.
+    let mut tx = db.owner.begin().await.unwrap();
+    for sql in [
+        "UPDATE queues SET name = 'swapping' WHERE id = 'q'",
+        "UPDATE queues SET name = 'Support' WHERE id = 'q2'",
+        "UPDATE queues SET name = 'Sales' WHERE id = 'q'",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    // A customer's chat is completed and their next message opens a new one, but the
+    // transaction that opens it took its place in the feed first (it wrote something before).
+    let mut opener = db.owner.begin().await.unwrap();
+    sqlx::query("UPDATE settings SET value = value WHERE key = 'SimultaneousChats'")
+        .execute(&mut *opener)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('x-opened', '1')")
+        .execute(&mut *opener)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE chats SET state = 'completed', completed_at = 2 WHERE id = $1")
+        .bind(&customer_chat)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, provider_chat_id,
+                            created_at, last_activity_at, last_message_at)
+         VALUES ('chat-c1-again', 'tg', 'c1', 'q', 'queued', 'c1', 3, 3, 3)",
+    )
+    .execute(&mut *opener)
+    .await
+    .unwrap();
+    opener.commit().await.unwrap();
+
+    desktop.caught_up(&db).await;
+    assert_mirrored(&db, &desktop.panel).await;
+    let names: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM queues ORDER BY id")
+        .fetch_all(&desktop.panel)
+        .await
+        .unwrap();
+    assert_eq!(
+        names,
+        [
+            ("q".to_owned(), "Sales".to_owned()),
+            ("q2".to_owned(), "Support".to_owned())
+        ]
+    );
+    desktop.follower.stop().await;
+}
