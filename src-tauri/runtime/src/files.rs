@@ -1,5 +1,7 @@
 //! Files in conversations and second chances: an operator sends a photo or a
-//! document, opens a customer's file, and retries what failed.
+//! document, opens a customer's file, and retries what failed. In shared mode
+//! the same calls go through the outbox (`shared_ops.rs`) and the file is read
+//! from the cache, which the change feed fills.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -17,7 +19,6 @@ impl Runtime {
     /// Queues a photo or a document for the customer; it is stored with the
     /// message, so it survives restarts and network errors until sent.
     pub async fn send_file(&self, request: SendFile) -> Result<MessageView, IpcError> {
-        self.refuse_in_shared_mode("Sending a file")?;
         let chat_id = validate_id("chat", &request.chat_id)?;
         self.refuse_outside_window(chat_id).await?;
         let kind = match request.kind {
@@ -59,6 +60,9 @@ impl Runtime {
             mime_type,
             bytes,
         };
+        if self.shared.is_some() {
+            return self.send_shared_file(chat_id, file, &request.caption).await;
+        }
         let message = self
             .store
             .queue_file(chat_id, &file, &request.caption, self.clock.now())
@@ -94,8 +98,10 @@ impl Runtime {
 
     /// "Send again" on a failed message of the operator's.
     pub async fn retry_message(&self, message_id: &str) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Sending a failed message again")?;
         let message_id = validate_id("message", message_id)?;
+        if self.shared.is_some() {
+            return self.retry_shared_message(message_id).await;
+        }
         let chat_id = self
             .store
             .retry_message(message_id, self.clock.now())
@@ -109,8 +115,10 @@ impl Runtime {
 
     /// "Download again" on a customer's file that could not be fetched.
     pub async fn retry_attachment(&self, attachment_id: &str) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Downloading a file again")?;
         let attachment_id = validate_id("file", attachment_id)?;
+        if self.shared.is_some() {
+            return self.retry_shared_attachment(attachment_id).await;
+        }
         let chat_id = self
             .store
             .retry_attachment(attachment_id)

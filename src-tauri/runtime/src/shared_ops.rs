@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
-use switchboard_engine::domain::Provider;
+use switchboard_engine::StoreError;
+use switchboard_engine::domain::{OutgoingFile, Provider};
 use switchboard_engine::routing::OperatorStatus;
 use switchboard_engine::secrets::SecretKey;
+use switchboard_engine::store::check_outgoing_file;
 use switchboard_ipc::{ErrorCode, IpcError, MessageView, MyStatus};
-use switchboard_sync::outbox::Change;
+use switchboard_sync::outbox::{Change, FileToSend};
 
 use crate::errors::to_ipc;
 use crate::shared::SHARED_WORKSPACE;
@@ -26,7 +28,10 @@ impl Runtime {
             | Change::Send { chat, .. }
             | Change::Note { chat, .. }
             | Change::TransferToQueue { chat, .. }
-            | Change::TransferToOperator { chat, .. } => Some(chat.clone()),
+            | Change::TransferToOperator { chat, .. }
+            | Change::SendFile { chat, .. }
+            | Change::RetrySend { chat, .. }
+            | Change::RetryFile { chat, .. } => Some(chat.clone()),
             Change::Status { .. } => None,
         };
         let id = run.desktop.outbox.push(change).await.map_err(|e| {
@@ -52,6 +57,108 @@ impl Runtime {
             .find(|m| m.id == message_id)
             .map(convert::message_view)
             .ok_or_else(|| IpcError::new(ErrorCode::Internal, "The reply was not recorded."))
+    }
+
+    /// A photo or document in shared mode: the standalone store's limits, then the outbox (the
+    /// file travels in the entry); shown at once as a pending message with its file.
+    pub(crate) async fn send_shared_file(
+        &self,
+        chat_id: &str,
+        file: OutgoingFile,
+        caption: &str,
+    ) -> Result<MessageView, IpcError> {
+        check_outgoing_file(&file, caption).map_err(to_ipc)?;
+        let change = Change::SendFile {
+            chat: chat_id.to_owned(),
+            file: FileToSend {
+                kind: file.kind,
+                file_name: file.file_name.trim().to_owned(),
+                mime_type: file.mime_type,
+                bytes: file.bytes,
+                caption: caption.trim().to_owned(),
+            },
+        };
+        match self.push_shared(change).await? {
+            Some(id) => self.shared_reply_view(chat_id, &id).await,
+            None => Err(IpcError::new(ErrorCode::Internal, "Not in shared mode.")),
+        }
+    }
+
+    /// "Send again" in shared mode, with the standalone store's rules checked on the cache first
+    /// (Postgres checks them again).
+    pub(crate) async fn retry_shared_message(&self, message_id: &str) -> Result<(), IpcError> {
+        let Some(run) = &self.shared else {
+            return Ok(());
+        };
+        let row: Option<(String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT chat_id, delivery, author_user_id FROM messages WHERE id = ?")
+                .bind(message_id)
+                .fetch_optional(&run.desktop.panel)
+                .await
+                .map_err(|e| to_ipc(StoreError::Database(e)))?;
+        let Some((chat, delivery, author)) = row else {
+            return Err(to_ipc(StoreError::NotFound {
+                what: "message",
+                id: message_id.into(),
+            }));
+        };
+        if author.as_deref() != Some(self.me().as_str()) {
+            return Err(IpcError::new(
+                ErrorCode::Conflict,
+                "Only the operator who wrote a message can send it again.",
+            ));
+        }
+        match delivery.as_deref() {
+            Some("failed") => {}
+            // Already queued: retrying is a no-op.
+            Some("pending") => return Ok(()),
+            _ => {
+                return Err(IpcError::new(
+                    ErrorCode::Conflict,
+                    "Only a message that failed to send can be sent again.",
+                ));
+            }
+        }
+        self.push_shared(Change::RetrySend {
+            chat,
+            message: message_id.to_owned(),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// "Download again" in shared mode: the lease holder downloads it.
+    pub(crate) async fn retry_shared_attachment(
+        &self,
+        attachment_id: &str,
+    ) -> Result<(), IpcError> {
+        let Some(run) = &self.shared else {
+            return Ok(());
+        };
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT m.chat_id, a.state, a.provider_file_id
+             FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?",
+        )
+        .bind(attachment_id)
+        .fetch_optional(&run.desktop.panel)
+        .await
+        .map_err(|e| to_ipc(StoreError::Database(e)))?;
+        let Some((chat, state, provider_file_id)) = row else {
+            return Err(to_ipc(StoreError::NotFound {
+                what: "attachment",
+                id: attachment_id.into(),
+            }));
+        };
+        // As standalone: only a customer's file that failed is fetched again.
+        if state != "failed" || provider_file_id.is_none() {
+            return Ok(());
+        }
+        self.push_shared(Change::RetryFile {
+            chat,
+            file: attachment_id.to_owned(),
+        })
+        .await?;
+        Ok(())
     }
 
     /// The operator's status in shared mode, from the cache.

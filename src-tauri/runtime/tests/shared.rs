@@ -300,21 +300,6 @@ async fn two_operators_work_together_on_one_shared_database() {
         bob.get_settings().await.unwrap() == three && bob.my_status().await.unwrap().capacity == 3
     })
     .await;
-    // Files are refused on a shared desktop, in words (the designer works: shared_designer.rs).
-    let file = switchboard_ipc::SendFile {
-        chat_id: chat.clone(),
-        kind: switchboard_ipc::AttachmentKind::Document,
-        file_name: "order.txt".into(),
-        mime_type: Some("text/plain".into()),
-        base64: "aGk=".into(),
-        caption: String::new(),
-    };
-    let refused = bob.send_file(file).await.unwrap_err();
-    assert!(
-        refused.message.contains("not available in shared mode yet"),
-        "{}",
-        refused.message
-    );
     bob.complete_chat(&chat).await.unwrap();
     eventually("the completed chat leaves Bob's panel", || async {
         bob.list_chats().await.unwrap().is_empty()

@@ -44,6 +44,9 @@ struct Table {
     keys: &'static [&'static str],
     /// The cache's columns (Postgres may have more, e.g. `users.db_role`, which stay there).
     columns: Vec<String>,
+    /// Which of them hold bytes (`BLOB`, e.g. `attachments.content`): Postgres's JSON has them
+    /// as `\x…` hex text, written here as the bytes themselves.
+    blobs: Vec<bool>,
     /// `INSERT OR REPLACE INTO t (columns) ` — the VALUES follow.
     insert_head: String,
     delete: String,
@@ -72,18 +75,23 @@ impl CacheMirror {
             .map_err(SyncError::Cache)?;
         let mut tables = BTreeMap::new();
         for (name, keys) in SYNCED_TABLES {
-            let columns: Vec<String> =
-                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+            let described: Vec<(String, String)> =
+                sqlx::query_as("SELECT name, type FROM pragma_table_info(?) ORDER BY cid")
                     .bind(name)
                     .fetch_all(&mut sqlite)
                     .await
                     .map_err(SyncError::Cache)?;
+            let (columns, types): (Vec<String>, Vec<String>) = described.into_iter().unzip();
             if columns.is_empty() {
                 return Err(SyncError::Corrupt(format!(
                     "the cache has no table {name}: open it with the engine's schema first"
                 )));
             }
-            tables.insert(*name, Table::new(name, keys, columns));
+            let blobs = types
+                .iter()
+                .map(|t| t.eq_ignore_ascii_case("BLOB"))
+                .collect();
+            tables.insert(*name, Table::new(name, keys, columns, blobs));
         }
         Ok(Self {
             pg,
@@ -233,7 +241,12 @@ impl CacheMirror {
 }
 
 impl Table {
-    fn new(name: &str, keys: &'static [&'static str], columns: Vec<String>) -> Self {
+    fn new(
+        name: &str,
+        keys: &'static [&'static str],
+        columns: Vec<String>,
+        blobs: Vec<bool>,
+    ) -> Self {
         let quoted = columns
             .iter()
             .map(|c| format!("\"{c}\""))
@@ -258,6 +271,7 @@ impl Table {
         Self {
             keys,
             columns,
+            blobs,
             insert_head,
             delete,
         }
@@ -275,10 +289,13 @@ impl Table {
         for chunk in rows.chunks(per_statement) {
             let mut insert = QueryBuilder::<Sqlite>::new(&self.insert_head);
             insert.push_values(chunk, |mut values, row| {
-                for column in &self.columns {
+                for (column, &blob) in self.columns.iter().zip(&self.blobs) {
                     match row.get(column) {
                         None | Some(serde_json::Value::Null) => {
                             values.push_bind(None::<String>);
+                        }
+                        Some(serde_json::Value::String(s)) if blob => {
+                            values.push_bind(postgres_bytes(s));
                         }
                         Some(serde_json::Value::Bool(b)) => {
                             values.push_bind(i64::from(*b));
@@ -324,6 +341,21 @@ impl Table {
     }
 }
 
+/// Bytes as `to_jsonb` writes a `bytea`: `\x` and two hex digits per byte. Anything else is kept
+/// as its text (a column that is not `bytea` in Postgres).
+fn postgres_bytes(text: &str) -> Vec<u8> {
+    let decoded = text.strip_prefix("\\x").and_then(|hex| {
+        if hex.len() % 2 != 0 {
+            return None;
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()
+    });
+    decoded.unwrap_or_else(|| text.as_bytes().to_vec())
+}
+
 impl ApplyChanges for CacheMirror {
     fn apply<'a>(&'a self, batch: &'a Batch) -> ApplyFuture<'a> {
         Box::pin(async move {
@@ -332,5 +364,18 @@ impl ApplyChanges for CacheMirror {
                 .map(drop)
                 .map_err(Into::into)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_bytes;
+
+    #[test]
+    fn bytea_arrives_as_its_bytes() {
+        assert_eq!(postgres_bytes("\\x89504e47"), vec![0x89, b'P', b'N', b'G']);
+        assert_eq!(postgres_bytes("\\x"), Vec::<u8>::new());
+        assert_eq!(postgres_bytes("plain"), b"plain".to_vec());
+        assert_eq!(postgres_bytes("\\x0"), b"\\x0".to_vec());
     }
 }

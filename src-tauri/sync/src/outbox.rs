@@ -16,12 +16,16 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Connection as _, PgConnection, Row};
 use switchboard_engine::clock::Clock;
+use switchboard_engine::domain::AttachmentKind;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::SyncError;
 
-/// One thing an operator did.
+/// One thing an operator did. `SendFile`: a photo or document with its caption (checked against
+/// the engine's limits first); `RetrySend`: "Send again" on a failed message of mine;
+/// `RetryFile`: "Download again" on a customer's file (by its attachment id) that could not be
+/// downloaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Accept { chat: String },
@@ -32,6 +36,34 @@ pub enum Change {
     Note { chat: String, text: String },
     TransferToQueue { chat: String, queue: String },
     TransferToOperator { chat: String, operator: String },
+    SendFile { chat: String, file: FileToSend },
+    RetrySend { chat: String, message: String },
+    RetryFile { chat: String, file: String },
+}
+
+/// A file an operator sends: it travels in the outbox entry (base64 in its args) and is shown in
+/// the cache at once under the entry's id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileToSend {
+    pub kind: AttachmentKind,
+    pub file_name: String,
+    pub mime_type: Option<String>,
+    pub bytes: Vec<u8>,
+    /// The message's text (may be empty).
+    pub caption: String,
+}
+
+impl std::fmt::Debug for FileToSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never megabytes of bytes in a log line.
+        f.debug_struct("FileToSend")
+            .field("kind", &self.kind)
+            .field("file_name", &self.file_name)
+            .field("mime_type", &self.mime_type)
+            .field("size", &self.bytes.len())
+            .field("caption", &self.caption)
+            .finish()
+    }
 }
 
 impl Change {
@@ -45,6 +77,9 @@ impl Change {
             Change::Note { .. } => "note",
             Change::TransferToQueue { .. } => "transfer_to_queue",
             Change::TransferToOperator { .. } => "transfer_to_operator",
+            Change::SendFile { .. } => "send_file",
+            Change::RetrySend { .. } => "retry_send",
+            Change::RetryFile { .. } => "retry_file",
         }
     }
 
@@ -63,6 +98,21 @@ impl Change {
             Change::TransferToOperator { chat, operator } => {
                 json!({ "chat": chat, "operator": operator })
             }
+            Change::SendFile { chat, file } => {
+                use base64::Engine as _;
+                json!({
+                    "chat": chat,
+                    "text": file.caption,
+                    "file": {
+                        "kind": file.kind.as_str(),
+                        "name": file.file_name,
+                        "mime": file.mime_type,
+                        "content": base64::engine::general_purpose::STANDARD.encode(&file.bytes),
+                    },
+                })
+            }
+            Change::RetrySend { chat, message } => json!({ "chat": chat, "message": message }),
+            Change::RetryFile { chat, file } => json!({ "chat": chat, "attachment": file }),
         }
     }
 }
@@ -103,8 +153,9 @@ impl Outbox {
         }
     }
 
-    /// Records a change to deliver and, for a reply or a note, shows it in the cache at once.
-    /// Returns the entry's id (for a reply: the message's id, here and in Postgres).
+    /// Records a change to deliver and shows it in the cache at once: a reply, a note or a file
+    /// as a new message (a file's attachment under the same id), a retry as pending again.
+    /// Returns the entry's id (for a reply or a file: the message's id, here and in Postgres).
     pub async fn push(&self, change: Change) -> Result<String, SyncError> {
         let id = switchboard_engine::domain::new_id();
         let now = self.clock.now();
@@ -123,8 +174,13 @@ impl Outbox {
         .execute(&mut *tx)
         .await
         .map_err(SyncError::Cache)?;
-        if let Change::Send { chat, text } | Change::Note { chat, text } = &change {
-            let outbound = matches!(change, Change::Send { .. });
+        let shown = match &change {
+            Change::Send { chat, text } | Change::Note { chat, text } => Some((chat, text)),
+            Change::SendFile { chat, file } => Some((chat, &file.caption)),
+            _ => None,
+        };
+        if let Some((chat, text)) = shown {
+            let outbound = !matches!(change, Change::Note { .. });
             sqlx::query(
                 "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, author_user_id,
                                        created_at, delivery)
@@ -141,6 +197,48 @@ impl Outbox {
             .execute(&mut *tx)
             .await
             .map_err(SyncError::Cache)?;
+        }
+        match &change {
+            Change::SendFile { chat, file, .. } => {
+                sqlx::query(
+                    "INSERT INTO attachments (id, message_id, channel_id, kind, file_name,
+                                              mime_type, size, state, content, created_at)
+                     SELECT ?, ?, channel_id, ?, ?, ?, ?, 'stored', ?, ? FROM chats WHERE id = ?",
+                )
+                .bind(&id)
+                .bind(&id)
+                .bind(file.kind.as_str())
+                .bind(&file.file_name)
+                .bind(&file.mime_type)
+                .bind(i64::try_from(file.bytes.len()).unwrap_or(i64::MAX))
+                .bind(&file.bytes)
+                .bind(now)
+                .bind(chat)
+                .execute(&mut *tx)
+                .await
+                .map_err(SyncError::Cache)?;
+            }
+            Change::RetrySend { message, .. } => {
+                sqlx::query(
+                    "UPDATE messages SET delivery = 'pending', failure_reason = NULL
+                     WHERE id = ? AND delivery = 'failed'",
+                )
+                .bind(message)
+                .execute(&mut *tx)
+                .await
+                .map_err(SyncError::Cache)?;
+            }
+            Change::RetryFile { file, .. } => {
+                sqlx::query(
+                    "UPDATE attachments SET state = 'pending', attempts = 0, next_attempt_at = NULL
+                     WHERE id = ? AND state = 'failed' AND provider_file_id IS NOT NULL",
+                )
+                .bind(file)
+                .execute(&mut *tx)
+                .await
+                .map_err(SyncError::Cache)?;
+            }
+            _ => {}
         }
         tx.commit().await.map_err(SyncError::Cache)?;
         self.wake.notify_one();
@@ -174,8 +272,15 @@ impl Outbox {
         .map_err(SyncError::Cache)
     }
 
-    /// Records Postgres's answer; a refused reply is marked failed with the reason.
-    async fn settle(&self, id: &str, kind: &str, outcome: &Value) -> Result<(), SyncError> {
+    /// Records Postgres's answer; a refused reply or file is marked failed with the reason, and
+    /// what a refused retry showed as pending again is failed again, with the reason.
+    async fn settle(
+        &self,
+        id: &str,
+        kind: &str,
+        args: &str,
+        outcome: &Value,
+    ) -> Result<(), SyncError> {
         let applied = outcome["applied"] == json!(true);
         let mut tx = self
             .sqlite
@@ -189,19 +294,39 @@ impl Outbox {
             .execute(&mut *tx)
             .await
             .map_err(SyncError::Cache)?;
-        if !applied && kind == "send" {
-            let reason = outcome["message"]
-                .as_str()
-                .unwrap_or("The reply was refused.");
-            sqlx::query(
+        let reason = outcome["message"]
+            .as_str()
+            .unwrap_or("The reply was refused.");
+        let target = |field: &str| {
+            serde_json::from_str::<Value>(args)
+                .ok()
+                .and_then(|args| args[field].as_str().map(str::to_owned))
+        };
+        let undo = match (applied, kind) {
+            (false, "send" | "send_file") => Some((
                 "UPDATE messages SET delivery = 'failed', failure_reason = ?
                  WHERE id = ? AND delivery = 'pending'",
-            )
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(SyncError::Cache)?;
+                Some(id.to_owned()),
+            )),
+            (false, "retry_send") => Some((
+                "UPDATE messages SET delivery = 'failed', failure_reason = ?
+                 WHERE id = ? AND delivery = 'pending'",
+                target("message"),
+            )),
+            (false, "retry_file") => Some((
+                "UPDATE attachments SET state = 'failed', failure_reason = ?
+                 WHERE id = ? AND state = 'pending' AND content IS NULL",
+                target("attachment"),
+            )),
+            _ => None,
+        };
+        if let Some((sql, Some(row))) = undo {
+            sqlx::query(sql)
+                .bind(reason)
+                .bind(row)
+                .execute(&mut *tx)
+                .await
+                .map_err(SyncError::Cache)?;
         }
         tx.commit().await.map_err(SyncError::Cache)?;
         Ok(())
@@ -337,7 +462,11 @@ async fn deliver_one(
         .bind(&kind)
         .bind(&args)
         .fetch_one(&mut *conn);
-    let outcome = match tokio::time::timeout(CALL_TIMEOUT, call).await {
+    // A file travels in its entry: a second more per 500 kB (50 MB gets three minutes), so a
+    // slow line does not cut every attempt short.
+    let timeout =
+        CALL_TIMEOUT + Duration::from_secs(u64::try_from(args.len() / 500_000).unwrap_or(0));
+    let outcome = match tokio::time::timeout(timeout, call).await {
         Err(_) => return Err("the shared database did not answer in time".into()),
         Ok(Ok(row)) => {
             let text: String = row.try_get("outcome").map_err(|e| e.to_string())?;
@@ -349,7 +478,7 @@ async fn deliver_one(
         Ok(Err(error)) => return Err(error.to_string()),
     };
     outbox
-        .settle(&id, &kind, &outcome)
+        .settle(&id, &kind, &args, &outcome)
         .await
         .map_err(|e| e.to_string())?;
     Ok(Delivered::One)

@@ -10,12 +10,11 @@
 
 use switchboard_engine::StoreError;
 use switchboard_engine::clock::Millis;
-use switchboard_engine::domain::AttachmentFetch;
 use switchboard_engine::store::MAX_FETCH_ATTEMPTS;
 use tracing::{debug, warn};
 
 use crate::ChannelContext;
-use crate::api::{ApiError, MAX_DOWNLOAD_BYTES};
+use crate::api::{ApiError, BotApi, MAX_DOWNLOAD_BYTES};
 use crate::retry::{backoff, millis_to_duration};
 
 /// Look for due files at least this often (a safety net: the poller's
@@ -62,12 +61,11 @@ async fn fetch_due(ctx: &ChannelContext) -> Result<Option<Millis>, StoreError> {
         .attachments_to_fetch(&ctx.channel.id, ctx.clock.now())
         .await?;
     for file in due {
-        let result = fetch(ctx, &file.provider_file_id).await;
+        let result = download_file(&ctx.api, &file.provider_file_id).await;
         let store = &ctx.store;
         match result {
             Ok((bytes, mime)) => {
                 debug!(channel = %ctx.channel.id, attachment = %file.attachment_id, size = bytes.len(), "file downloaded");
-                let mime = mime.or_else(|| sniff_mime(&bytes));
                 store
                     .store_attachment_content(&file.attachment_id, &bytes, mime)
                     .await?;
@@ -75,17 +73,16 @@ async fn fetch_due(ctx: &ChannelContext) -> Result<Option<Millis>, StoreError> {
             Err(err) => {
                 warn!(channel = %ctx.channel.id, attachment = %file.attachment_id, error = %err, "file download failed");
                 let now = ctx.clock.now();
-                match verdict(&err, &file) {
-                    Verdict::PauseChannel(wait) => return Ok(Some(now + wait)),
-                    Verdict::GiveUp(reason) => {
+                match fetch_verdict(&err, file.attempts) {
+                    FetchVerdict::PauseChannel(wait) => return Ok(Some(now + wait)),
+                    FetchVerdict::GiveUp(reason) => {
                         store
                             .attachment_fetch_failed(&file.attachment_id, &reason, None)
                             .await?;
                     }
-                    Verdict::RetryLater(reason) => {
-                        let at = now + backoff(file.attempts, 5_000, 3, 30 * 60_000);
+                    FetchVerdict::RetryLater { reason, wait } => {
                         store
-                            .attachment_fetch_failed(&file.attachment_id, &reason, Some(at))
+                            .attachment_fetch_failed(&file.attachment_id, &reason, Some(now + wait))
                             .await?;
                     }
                 }
@@ -96,11 +93,14 @@ async fn fetch_due(ctx: &ChannelContext) -> Result<Option<Millis>, StoreError> {
     Ok(None)
 }
 
-async fn fetch(
-    ctx: &ChannelContext,
+/// Downloads a customer's file: `getFile`, then the file itself, refusing more than
+/// [`MAX_DOWNLOAD_BYTES`]. Returns the bytes and their type (the server's, or read from the first
+/// bytes), if known. Shared mode's fetcher downloads with this too.
+pub async fn download_file(
+    api: &BotApi,
     file_id: &str,
 ) -> Result<(Vec<u8>, Option<&'static str>), ApiError> {
-    let described = ctx.api.get_file(file_id).await?;
+    let described = api.get_file(file_id).await?;
     let too_big = ApiError::FileTooBig {
         limit_mb: MAX_DOWNLOAD_BYTES / (1024 * 1024),
     };
@@ -113,34 +113,46 @@ async fn fetch(
     let Some(path) = described.file_path else {
         return Err(ApiError::Protocol("getFile gave no file_path".into()));
     };
-    let (bytes, content_type) = ctx.api.download(&path).await?;
-    Ok((bytes, content_type.as_deref().and_then(known_mime)))
+    let (bytes, content_type) = api.download(&path).await?;
+    let mime = content_type
+        .as_deref()
+        .and_then(known_mime)
+        .or_else(|| sniff_mime(&bytes));
+    Ok((bytes, mime))
 }
 
-enum Verdict {
+/// What to do after a failed download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchVerdict {
+    /// No download of the channel before this many ms (429, a rejected token); the file's
+    /// attempts are not counted.
     PauseChannel(Millis),
+    /// Never: the reason is shown on the message (an operator can ask again).
     GiveUp(String),
-    RetryLater(String),
+    /// Try again after `wait` ms (growing, jittered), the reason shown meanwhile.
+    RetryLater { reason: String, wait: Millis },
 }
 
-fn verdict(err: &ApiError, file: &AttachmentFetch) -> Verdict {
+/// Judges a failed download of a file tried `attempts` times before: files Telegram will never
+/// serve are given up at once, transient failures are retried until [`MAX_FETCH_ATTEMPTS`].
+pub fn fetch_verdict(err: &ApiError, attempts: u32) -> FetchVerdict {
     match err {
-        ApiError::Api { code: 401, .. } => Verdict::PauseChannel(TOKEN_RETRY),
+        ApiError::Api { code: 401, .. } => FetchVerdict::PauseChannel(TOKEN_RETRY),
         ApiError::Api {
             code: 429,
             retry_after,
             ..
-        } => Verdict::PauseChannel(
+        } => FetchVerdict::PauseChannel(
             i64::try_from(retry_after.unwrap_or(5).saturating_mul(1000)).unwrap_or(TOKEN_RETRY),
         ),
-        ApiError::FileTooBig { limit_mb } => Verdict::GiveUp(format!(
+        ApiError::FileTooBig { limit_mb } => FetchVerdict::GiveUp(format!(
             "The file is larger than {limit_mb} MB, the most Telegram lets bots download. Ask the customer to send it another way."
         )),
         ApiError::Api {
             code: 400,
             description,
             ..
-        } if description.contains("file is too big") => Verdict::GiveUp(format!(
+        } if description.contains("file is too big") => FetchVerdict::GiveUp(format!(
             "The file is larger than {} MB, the most Telegram lets bots download. Ask the customer to send it another way.",
             MAX_DOWNLOAD_BYTES / (1024 * 1024)
         )),
@@ -148,13 +160,16 @@ fn verdict(err: &ApiError, file: &AttachmentFetch) -> Verdict {
             code: 400,
             description,
             ..
-        } => Verdict::GiveUp(format!(
+        } => FetchVerdict::GiveUp(format!(
             "Telegram cannot provide this file ({description})."
         )),
-        _ if file.attempts + 1 >= MAX_FETCH_ATTEMPTS => Verdict::GiveUp(format!(
+        _ if attempts + 1 >= MAX_FETCH_ATTEMPTS => FetchVerdict::GiveUp(format!(
             "The file could not be downloaded from Telegram after {MAX_FETCH_ATTEMPTS} tries ({err})."
         )),
-        _ => Verdict::RetryLater(format!("Downloading the file failed ({err}); retrying.")),
+        _ => FetchVerdict::RetryLater {
+            reason: format!("Downloading the file failed ({err}); retrying."),
+            wait: backoff(attempts, 5_000, 3, 30 * 60_000),
+        },
     }
 }
 
@@ -200,20 +215,14 @@ fn sniff_mime(bytes: &[u8]) -> Option<&'static str> {
 mod tests {
     use super::*;
 
-    fn file(attempts: u32) -> AttachmentFetch {
-        AttachmentFetch {
-            attachment_id: "a".into(),
-            chat_id: "c".into(),
-            provider_file_id: "f".into(),
-            attempts,
-        }
-    }
-
     #[test]
     fn transient_failures_are_retried_until_the_last_attempt() {
         let err = ApiError::Network("connection refused".into());
-        assert!(matches!(verdict(&err, &file(0)), Verdict::RetryLater(_)));
-        let Verdict::GiveUp(reason) = verdict(&err, &file(MAX_FETCH_ATTEMPTS - 1)) else {
+        assert!(matches!(
+            fetch_verdict(&err, 0),
+            FetchVerdict::RetryLater { .. }
+        ));
+        let FetchVerdict::GiveUp(reason) = fetch_verdict(&err, MAX_FETCH_ATTEMPTS - 1) else {
             panic!("not given up")
         };
         assert!(
@@ -229,15 +238,17 @@ mod tests {
             description: "Bad Request: file is too big".into(),
             retry_after: None,
         };
-        assert!(matches!(verdict(&too_big, &file(0)), Verdict::GiveUp(r) if r.contains("20 MB")));
+        assert!(
+            matches!(fetch_verdict(&too_big, 0), FetchVerdict::GiveUp(r) if r.contains("20 MB"))
+        );
         let unauthorized = ApiError::Api {
             code: 401,
             description: "Unauthorized".into(),
             retry_after: None,
         };
         assert!(matches!(
-            verdict(&unauthorized, &file(7)),
-            Verdict::PauseChannel(_)
+            fetch_verdict(&unauthorized, 7),
+            FetchVerdict::PauseChannel(_)
         ));
     }
 

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use api::{ApiError, BotApi, BotUser, MAX_DOWNLOAD_BYTES, TgFile, Upload, UploadKind};
 pub use convert::{Converted, convert, update_id};
+pub use fetcher::{FetchVerdict, download_file, fetch_verdict};
 pub use pacing::RateLimiter;
 pub use retry::backoff;
 pub use sender::{TOKEN_REJECTED, forbidden_reason, refused_reason};

@@ -19,10 +19,10 @@ pub use admin::{
     ACCEPT_TIMEOUT_MIN_RANGE, MemberKind, QueueMemberRow, RoleRow, SIMULTANEOUS_CHATS_RANGE,
     member_tables, role_name_taken, validate_role_name, validate_routing_settings,
 };
-pub use channels::validate_channel_update;
 pub use attachments::MAX_FETCH_ATTEMPTS;
+pub use channels::validate_channel_update;
 pub use messenger::{Echo, Receipt};
-pub use outbox::MAX_CAPTION_CHARS;
+pub use outbox::{MAX_CAPTION_CHARS, check_outgoing_file};
 pub use queues::{
     ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow, queue_name_taken,
     validate_queue,

@@ -27,6 +27,49 @@ fn check_length(text: &str) -> Result<(), StoreError> {
 }
 use crate::error::StoreError;
 
+/// The limits on a file an operator sends, with the composer's words: a name, not empty,
+/// Telegram's upload limits (10 MB for photos, 50 MB otherwise), photos and documents only, a
+/// caption of at most [`MAX_CAPTION_CHARS`]. Shared mode checks the same before queueing.
+pub fn check_outgoing_file(file: &OutgoingFile, caption: &str) -> Result<(), StoreError> {
+    let name = file.file_name.trim();
+    if name.is_empty() || name.chars().any(char::is_control) || name.len() > 255 {
+        return Err(StoreError::Invalid(
+            "The file needs a name of at most 255 characters, without control characters.".into(),
+        ));
+    }
+    if file.bytes.is_empty() {
+        return Err(StoreError::Invalid(format!("{name} is empty.")));
+    }
+    let limit = match file.kind {
+        AttachmentKind::Photo => MAX_OUTGOING_PHOTO_BYTES,
+        _ => MAX_OUTGOING_FILE_BYTES,
+    };
+    if file.bytes.len() > limit {
+        return Err(StoreError::Invalid(format!(
+            "{name} is {} MB; Telegram accepts at most {} MB for a {}.",
+            file.bytes.len().div_ceil(1024 * 1024),
+            limit / (1024 * 1024),
+            if file.kind == AttachmentKind::Photo {
+                "photo"
+            } else {
+                "file"
+            },
+        )));
+    }
+    if !matches!(file.kind, AttachmentKind::Photo | AttachmentKind::Document) {
+        return Err(StoreError::Invalid(
+            "Only photos and documents can be sent.".into(),
+        ));
+    }
+    // Telegram's caption limit is 1024 characters.
+    if caption.chars().count() > MAX_CAPTION_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "A file's caption can be at most {MAX_CAPTION_CHARS} characters long."
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Queues an operator's reply. Refuses empty text, oversize text and
     /// chats that are not the operator's active chat.
@@ -52,43 +95,7 @@ impl Store {
         caption: &str,
         now: Millis,
     ) -> Result<Message, StoreError> {
-        let name = file.file_name.trim();
-        if name.is_empty() || name.chars().any(char::is_control) || name.len() > 255 {
-            return Err(StoreError::Invalid(
-                "The file needs a name of at most 255 characters, without control characters."
-                    .into(),
-            ));
-        }
-        if file.bytes.is_empty() {
-            return Err(StoreError::Invalid(format!("{name} is empty.")));
-        }
-        let limit = match file.kind {
-            AttachmentKind::Photo => MAX_OUTGOING_PHOTO_BYTES,
-            _ => MAX_OUTGOING_FILE_BYTES,
-        };
-        if file.bytes.len() > limit {
-            return Err(StoreError::Invalid(format!(
-                "{name} is {} MB; Telegram accepts at most {} MB for a {}.",
-                file.bytes.len().div_ceil(1024 * 1024),
-                limit / (1024 * 1024),
-                if file.kind == AttachmentKind::Photo {
-                    "photo"
-                } else {
-                    "file"
-                },
-            )));
-        }
-        if !matches!(file.kind, AttachmentKind::Photo | AttachmentKind::Document) {
-            return Err(StoreError::Invalid(
-                "Only photos and documents can be sent.".into(),
-            ));
-        }
-        // Telegram's caption limit is 1024 characters.
-        if caption.chars().count() > MAX_CAPTION_CHARS {
-            return Err(StoreError::Invalid(format!(
-                "A file's caption can be at most {MAX_CAPTION_CHARS} characters long."
-            )));
-        }
+        check_outgoing_file(file, caption)?;
         self.queue_outbound(chat_id, caption.trim(), Some(file), now)
             .await
     }

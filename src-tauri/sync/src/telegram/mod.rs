@@ -5,19 +5,23 @@
 //! continues from the stored offset. Telegram keeps updates until an offset confirms them, so
 //! nothing is lost between the two.
 //!
-//! The holder also sends the channel's replies ([`send`]), whichever desktop they were written on.
+//! The holder also sends the channel's replies and files ([`send`]), whichever desktop they were
+//! written on, and downloads the files customers send ([`fetch`]): a message is stored with its
+//! file `pending`, so a slow download never holds back the offset.
 //!
 //! Not yet handled here (the standalone connector does): edits (an edited message's key is already
-//! stored, so the edit is skipped), customers' files (the fetcher) and operators' files.
+//! stored, so the edit is skipped).
 
+mod fetch;
 mod send;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::postgres::PgPool;
 use switchboard_telegram::{BotApi, Converted, convert, update_id};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::lease::{LeaseEvent, LeaseHolder, LeasePolicy};
@@ -103,13 +107,22 @@ pub fn start(
                                 holder_id: holder_id.clone(),
                                 fencing,
                             };
+                            let files = Arc::new(Notify::new());
                             let bot = Bot {
                                 pg: pg.clone(),
                                 api: api.clone(),
                                 lease: held.clone(),
                                 config,
+                                files: files.clone(),
                             };
                             running.push(tokio::spawn(bot.poll(state_tx.clone(), stored_tx.clone())));
+                            running.push(tokio::spawn(fetch_files(
+                                pg.clone(),
+                                api.clone(),
+                                held.clone(),
+                                files,
+                                config.retry,
+                            )));
                             running.push(tokio::spawn(send_replies(
                                 pg.clone(),
                                 api.clone(),
@@ -181,11 +194,26 @@ async fn send_replies(pg: PgPool, api: BotApi, lease: Lease, retry: Duration) {
     }
 }
 
+/// The file downloads, restarted after a failure until the lease is lost.
+async fn fetch_files(pg: PgPool, api: BotApi, lease: Lease, wake: Arc<Notify>, retry: Duration) {
+    loop {
+        match fetch::run(&pg, &api, &lease, &wake).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(channel = %lease.channel_id, %error, "shared file downloads: retrying");
+                tokio::time::sleep(retry).await;
+            }
+        }
+    }
+}
+
 struct Bot {
     pg: PgPool,
     api: BotApi,
     lease: Lease,
     config: PollerConfig,
+    /// Poked when a batch brought files to download.
+    files: Arc<Notify>,
 }
 
 impl Bot {
@@ -248,6 +276,13 @@ impl Bot {
                     "chat": m.provider_chat_id,
                     "text": m.text,
                     "at": m.sent_at,
+                    "file": m.attachment.as_ref().map(|file| json!({
+                        "kind": file.kind.as_str(),
+                        "file_id": file.provider_file_id,
+                        "name": file.file_name,
+                        "mime": file.mime_type,
+                        "size": file.size,
+                    })),
                 })),
                 Converted::Skip(why) => {
                     tracing::debug!(why, "shared poller: update skipped");
@@ -255,6 +290,7 @@ impl Bot {
                 }
             })
             .collect();
+        let with_files = batch.iter().any(|m| !m["file"].is_null());
         let result =
             sqlx::query_scalar::<_, i32>("SELECT sb_ingest_telegram($1, $2, $3, $4, $5::JSONB)")
                 .bind(&self.lease.channel_id)
@@ -265,7 +301,12 @@ impl Bot {
                 .fetch_one(&self.pg)
                 .await;
         match result {
-            Ok(new) => Ok(Some(u64::try_from(new).unwrap_or(0))),
+            Ok(new) => {
+                if with_files {
+                    self.files.notify_one();
+                }
+                Ok(Some(u64::try_from(new).unwrap_or(0)))
+            }
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("SB009") => Ok(None),
             Err(e) => Err(format!(
                 "The batch could not be stored ({e}); it is fetched again."

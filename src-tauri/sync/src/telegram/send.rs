@@ -1,6 +1,9 @@
 //! Shared mode's reply sender: runs beside the poller on the desktop holding the bot's lease. It
-//! takes the channel's due replies from Postgres (whoever wrote them), sends them under Telegram's
-//! limits, and records each outcome through the fenced `sb_reply_*` functions: a desktop that lost
+//! takes the channel's due replies from Postgres (whoever wrote them; `sb_due_outbound`), sends
+//! them under Telegram's limits — a text split at 4096, a photo or document as the standalone
+//! sender uploads it (`BotApi::send_file`: multipart `sendPhoto` / `sendDocument`, the text as its
+//! caption, the bytes read with `sb_reply_file`) — and records each outcome through the fenced
+//! `sb_reply_*` functions: a desktop that lost
 //! the lease can neither take nor mark a reply. Errors are handled as by the standalone sender:
 //! 429 waits `retry_after`, 5xx and network errors back off with jitter, 401 keeps the reply
 //! pending until the token is fixed, 403 and other 4xx fail the reply with a sentence.
@@ -10,8 +13,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgListener, PgPool};
 use switchboard_engine::clock::{Clock, SystemClock};
 use switchboard_telegram::{
-    ApiError, BotApi, RateLimiter, TOKEN_REJECTED, backoff, forbidden_reason, refused_reason,
-    split_for_telegram,
+    ApiError, BotApi, RateLimiter, TOKEN_REJECTED, Upload, UploadKind, backoff, forbidden_reason,
+    refused_reason, split_for_telegram,
 };
 
 use super::Lease;
@@ -27,6 +30,15 @@ struct Due {
     text: String,
     parts_sent: i32,
     attempts: i32,
+    file: Option<DueFile>,
+}
+
+/// The file of a reply (its bytes are read only when it is sent).
+struct DueFile {
+    attachment_id: String,
+    kind: String,
+    file_name: Option<String>,
+    mime_type: Option<String>,
 }
 
 /// Sends until the lease is lost (`Ok(())`) — then the next holder's sender goes on.
@@ -64,27 +76,46 @@ pub(super) async fn run(pg: PgPool, api: BotApi, lease: Lease) -> Result<(), sql
     }
 }
 
-fn is_fenced_out(error: &sqlx::Error) -> bool {
+pub(super) fn is_fenced_out(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("SB009"))
 }
 
+type DueRow = (
+    String,
+    String,
+    String,
+    i32,
+    i32,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 async fn due_replies(pg: &PgPool, lease: &Lease) -> Result<Vec<Due>, sqlx::Error> {
-    let rows: Vec<(String, String, String, i32, i32)> =
-        sqlx::query_as("SELECT * FROM sb_due_replies($1, $2, $3, 20)")
-            .bind(&lease.channel_id)
-            .bind(&lease.holder_id)
-            .bind(lease.fencing)
-            .fetch_all(pg)
-            .await?;
+    let rows: Vec<DueRow> = sqlx::query_as("SELECT * FROM sb_due_outbound($1, $2, $3, 20)")
+        .bind(&lease.channel_id)
+        .bind(&lease.holder_id)
+        .bind(lease.fencing)
+        .fetch_all(pg)
+        .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, chat, text, parts_sent, attempts)| Due {
-            id,
-            chat,
-            text,
-            parts_sent,
-            attempts,
-        })
+        .map(
+            |(id, chat, text, parts_sent, attempts, attachment, kind, file_name, mime_type)| Due {
+                id,
+                chat,
+                text,
+                parts_sent,
+                attempts,
+                file: attachment.map(|attachment_id| DueFile {
+                    attachment_id,
+                    kind: kind.unwrap_or_default(),
+                    file_name,
+                    mime_type,
+                }),
+            },
+        )
         .collect())
 }
 
@@ -97,6 +128,9 @@ async fn send_one(
     limiter: &mut RateLimiter,
     clock: &SystemClock,
 ) -> Result<Option<Duration>, sqlx::Error> {
+    if let Some(file) = &reply.file {
+        return send_file(pg, api, lease, reply, file, limiter, clock).await;
+    }
     let parts = split_for_telegram(&reply.text);
     let first = usize::try_from(reply.parts_sent).unwrap_or(0);
     let mut last_key = None;
@@ -132,6 +166,62 @@ async fn send_one(
         })
         .await?;
     Ok(None)
+}
+
+/// Uploads a reply's file with its caption, as the standalone sender does.
+async fn send_file(
+    pg: &PgPool,
+    api: &BotApi,
+    lease: &Lease,
+    reply: &Due,
+    file: &DueFile,
+    limiter: &mut RateLimiter,
+    clock: &SystemClock,
+) -> Result<Option<Duration>, sqlx::Error> {
+    let bytes: Option<Vec<u8>> = sqlx::query_scalar("SELECT sb_reply_file($1, $2, $3, $4)")
+        .bind(&lease.channel_id)
+        .bind(&lease.holder_id)
+        .bind(lease.fencing)
+        .bind(&file.attachment_id)
+        .fetch_one(pg)
+        .await?;
+    let Some(bytes) = bytes else {
+        // Sent or failed meanwhile (this list is a moment old): nothing to do.
+        return Ok(None);
+    };
+    let upload = Upload {
+        kind: match file.kind.as_str() {
+            "photo" => UploadKind::Photo,
+            // sb_apply queues only photos and documents; anything else still reaches the
+            // customer as a file.
+            _ => UploadKind::Document,
+        },
+        file_name: file.file_name.as_deref().unwrap_or("file"),
+        mime_type: file.mime_type.as_deref(),
+        bytes: &bytes,
+        caption: &reply.text,
+    };
+    let now = clock.now();
+    let allowed = limiter.next_allowed(&reply.chat, now);
+    if allowed > now {
+        tokio::time::sleep(Duration::from_millis(
+            u64::try_from(allowed - now).unwrap_or(0),
+        ))
+        .await;
+    }
+    match api.send_file(&reply.chat, upload).await {
+        Ok(message_id) => {
+            limiter.record(&reply.chat, clock.now());
+            let key = format!("{}/{message_id}", reply.chat);
+            lease
+                .call("SELECT sb_reply_sent($1, $2, $3, $4, $5)", pg, |q| {
+                    q.bind(&reply.id).bind(key)
+                })
+                .await?;
+            Ok(None)
+        }
+        Err(error) => failed(pg, lease, reply, &error).await,
+    }
 }
 
 async fn failed(
