@@ -282,18 +282,21 @@ async fn a_freed_slot_goes_to_the_chat_that_waited_longest() {
         .await
         .unwrap();
     router(&db, &clock).route_once().await.unwrap();
-    assert_eq!(db.offers_of(&chats[2]).await, [ann.clone()], "third in line");
+    assert_eq!(
+        db.offers_of(&chats[2]).await,
+        [ann.clone()],
+        "third in line"
+    );
     assert!(db.offers_of(&chats[3]).await.is_empty());
     assert!(db.offers_of(&chats[4]).await.is_empty());
 
     // A new customer writes: behind everyone who waits, even unread by the pass.
     let late = db.customer_writes("c6", T0 + 100).await;
     router(&db, &clock).route_once().await.unwrap();
-    let line: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM chats WHERE state = 'queued' ORDER BY arrival",
-    )
-    .fetch_all(&db.owner)
-    .await
-    .unwrap();
+    let line: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM chats WHERE state = 'queued' ORDER BY arrival")
+            .fetch_all(&db.owner)
+            .await
+            .unwrap();
     assert_eq!(line, [chats[3].clone(), chats[4].clone(), late]);
 }

@@ -184,7 +184,11 @@ async fn waiting_chats(
     let room: i64 = operators
         .values()
         .filter(|o| o.status == OperatorStatus::Active)
-        .map(|o| i64::from(limit).saturating_sub(i64::from(o.active_chats)).max(0))
+        .map(|o| {
+            i64::from(limit)
+                .saturating_sub(i64::from(o.active_chats))
+                .max(0)
+        })
         .sum();
     Ok(sqlx::query(
         "SELECT c.id, c.queue_id, c.state, c.operator_id, c.offered_at, c.arrival,
