@@ -22,7 +22,7 @@ pub use admin::{
 pub use attachments::MAX_FETCH_ATTEMPTS;
 pub use channels::validate_channel_update;
 pub use messenger::{Echo, Receipt};
-pub use outbox::MAX_CAPTION_CHARS;
+pub use outbox::{MAX_CAPTION_CHARS, check_outgoing_file};
 pub use queues::{
     ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow, queue_name_taken,
     validate_queue,
