@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use switchboard_engine::StoreError;
 use switchboard_engine::secrets::Keychain;
-use switchboard_relay::{GroupCommit, PostgresSink, RelaySecrets, WEBHOOK_PATH, router};
+use switchboard_relay::{
+    GroupCommit, InboxProcessor, PostgresSink, RelaySecrets, WEBHOOK_PATH, router,
+};
 use switchboard_sync::router::{RouterClock, SharedRouter};
 
 const USAGE: &str = "usage: switchboard-relay --database-url URL [--listen ADDR]
@@ -22,15 +24,18 @@ const USAGE: &str = "usage: switchboard-relay --database-url URL [--listen ADDR]
   --app-secret-file PATH    or read them from files (contents trimmed; must not be world-readable)
   --verify-token-file PATH
 
-The relay also routes chats for shared mode: offers, accept and completion timeouts are decided
-here (desktops may only accept, decline and complete through the database's rules). Any number of
-relays may run on one database; one routing pass runs at a time.
+The relay also turns the stored webhook events into chats and messages in the database, and routes
+chats for shared mode: offers, accept and completion timeouts are decided here (desktops may only
+accept, decline and complete through the database's rules). Any number of relays may run on one
+database; one processing pass and one routing pass run at a time.
 
 Secrets are never taken from command-line values. Logs: RUST_LOG (default info).";
 
 /// How often the router passes when no change notification woke it (a missed notification, a
 /// lost connection): the longest a waiting chat can go unnoticed.
 const ROUTER_SAFETY_NET: Duration = Duration::from_secs(2);
+/// The same for the Messenger processor (events another relay stored, a page switched on).
+const INBOX_SAFETY_NET: Duration = Duration::from_secs(2);
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 
@@ -168,6 +173,12 @@ async fn serve(args: Args) -> Result<(), String> {
             passes,
         ),
     );
+    let processing = tokio::spawn(InboxProcessor::new(sink.pool().clone()).run(
+        INBOX_SAFETY_NET,
+        sink.notify(),
+        stop_routing.subscribe(),
+        tokio::sync::watch::channel(0).0,
+    ));
     println!("switchboard-relay listening on http://{bound}{WEBHOOK_PATH}");
     tracing::info!(%bound, "ready");
     axum::serve(listener, app)
@@ -175,6 +186,11 @@ async fn serve(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("the server stopped: {e}"))?;
     let _ = stop_routing.send(true);
+    match processing.await {
+        Ok(Err(error)) => tracing::warn!(%error, "the Messenger processor stopped"),
+        Err(error) => tracing::warn!(%error, "the Messenger processor task failed"),
+        Ok(Ok(())) => {}
+    }
     match routing.await {
         Ok(Err(error)) => tracing::warn!(%error, "the router stopped"),
         Err(error) => tracing::warn!(%error, "the router task failed"),

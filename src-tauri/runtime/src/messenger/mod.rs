@@ -16,7 +16,7 @@ pub use receiver::MessengerReceiver;
 pub(crate) use window::reply_window;
 
 /// Page Inbox (Meta Business Suite): the app a page's people answer from.
-pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
+pub(crate) use switchboard_relay::conversation::PAGE_INBOX_APP_ID;
 
 use std::sync::Arc;
 

@@ -2,24 +2,24 @@
 //! inbox event is applied to the store and marked done, in arrival order, so
 //! a crash in between only means it is applied again (every step is
 //! idempotent: messages by `mid`, receipts by watermark, releases by state).
+//! What an event means is decided by `switchboard_relay::conversation`, which
+//! the relay's processor (shared mode, Postgres) applies too; this one adds
+//! the customer's name and picture from the profile API.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_engine::clock::Clock;
-use switchboard_engine::domain::{
-    AttachmentKind, ChatState, Id, InboundAttachment, InboundMessage, Provider,
-};
-use switchboard_engine::inbox::{InboxChannel, InboxOutcome, StoredInboxEvent};
+use switchboard_engine::domain::{Id, Provider};
+use switchboard_engine::inbox::{InboxOutcome, StoredInboxEvent};
 use switchboard_engine::secrets::{SecretKey, SecretStore};
-use switchboard_engine::store::{Echo, Receipt, Store};
-use switchboard_messenger::{GraphApi, IncomingAttachment, MessengerEvent, Secret, parse_event};
+use switchboard_engine::store::Store;
+use switchboard_messenger::{GraphApi, Secret};
+use switchboard_relay::conversation::{Context, Decision, decide, placeholder_name};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
-
-use super::PAGE_INBOX_APP_ID;
 
 /// Everything the processor needs, cloned out of the runtime.
 #[derive(Clone)]
@@ -84,143 +84,65 @@ impl Processor {
         names: &mut HashMap<String, Person>,
         changed: &mut Vec<Id>,
     ) -> Result<InboxOutcome, switchboard_engine::StoreError> {
-        let ignored = |reason: &str| {
-            Ok(InboxOutcome::Ignored {
-                reason: reason.into(),
-            })
-        };
         let Some(channel) = self
             .store
             .channel_by_external_id(Provider::Messenger, &stored.page_id)
             .await?
         else {
-            return ignored("no channel for this page in this workspace");
+            return Ok(InboxOutcome::Ignored {
+                reason: "no channel for this page in this workspace".into(),
+            });
         };
-        let json: serde_json::Value = match serde_json::from_str(&stored.event_json) {
-            Ok(json) => json,
-            Err(_) => return ignored("the stored event is not JSON"),
-        };
-        let event = match parse_event(&stored.page_id, &json) {
-            Ok(event) => event,
-            Err(err) => return ignored(&err.to_string()),
+        let app_id = self.app_id().await;
+        let context = Context {
+            channel_name: &channel.name,
+            app_id: app_id.as_deref(),
         };
         let now = self.clock.now();
-        let token = self
-            .secrets
-            .get(&SecretKey::channel_token(
-                self.store.workspace_id(),
-                &channel.id,
-            ))
-            .ok()
-            .map(Secret::new);
-        match event {
-            MessengerEvent::Message {
+        match decide(stored, context) {
+            Decision::Inbound {
                 psid,
-                mid,
-                text,
-                attachments,
-                timestamp,
-                ..
+                mut messages,
+                new_chat,
             } => {
+                let token = self
+                    .secrets
+                    .get(&SecretKey::channel_token(
+                        self.store.workspace_id(),
+                        &channel.id,
+                    ))
+                    .ok()
+                    .map(Secret::new);
                 let name = self.name_of(&psid, token.as_ref(), names).await;
-                let batch = inbound(&psid, &mid, &name, text, &attachments, timestamp);
-                let state = match stored.channel {
-                    InboxChannel::Messaging => ChatState::Queued,
-                    InboxChannel::Standby => ChatState::Bot,
-                };
+                for message in &mut messages {
+                    message.contact_name.clone_from(&name);
+                }
                 let chats = self
                     .store
-                    .ingest_inbound_as(&channel.id, &batch, None, state, now)
+                    .ingest_inbound_as(&channel.id, &messages, None, new_chat, now)
                     .await?;
                 self.keep_picture(&channel.id, &psid, names).await;
-                if batch.iter().any(|m| m.attachment.is_some()) {
+                if messages.iter().any(|m| m.attachment.is_some()) {
                     self.files.notify_waiters();
                 }
                 changed.extend(chats);
             }
-            MessengerEvent::Postback {
-                psid,
-                mid,
-                title,
-                timestamp,
-                ..
-            } => {
-                let name = self.name_of(&psid, token.as_ref(), names).await;
-                let key = mid.unwrap_or_else(|| format!("postback:{psid}:{timestamp}"));
-                let text = format!("▶ {}", title.unwrap_or_else(|| "(a button)".into()));
-                let batch = inbound(&psid, &key, &name, Some(text), &[], timestamp);
-                // A bot's "Get Started" arrives on standby: the bot's chat, not routing's.
-                let state = match stored.channel {
-                    InboxChannel::Messaging => ChatState::Queued,
-                    InboxChannel::Standby => ChatState::Bot,
-                };
-                changed.extend(
-                    self.store
-                        .ingest_inbound_as(&channel.id, &batch, None, state, now)
-                        .await?,
-                );
-            }
-            MessengerEvent::Echo {
-                psid,
-                mid,
-                text,
-                attachments,
-                app_id,
-                timestamp,
-                ..
-            } => {
-                let ours = self.app_id().await;
-                if app_id.is_some() && app_id == ours {
-                    // Our own send: the outbox records it (the echo can arrive
-                    // before Meta's answer to the send does).
-                    return ignored("the echo of a message Switchboard sent");
-                }
-                let author = match app_id.as_deref() {
-                    Some(PAGE_INBOX_APP_ID) => "Page Inbox".to_owned(),
-                    Some(id) => format!("App {id}"),
-                    None => channel.name.clone(),
-                };
-                let text = match (text, attachments.is_empty()) {
-                    (Some(text), _) => text,
-                    (None, false) => "[attachment]".into(),
-                    (None, true) => String::new(),
-                };
-                let echo = Echo {
-                    psid,
-                    mid,
-                    text,
-                    sent_at: timestamp,
-                    author,
-                };
+            Decision::Echo(echo) => {
                 changed.extend(self.store.record_echo(&channel.id, &echo, now).await?);
             }
-            MessengerEvent::Read { psid, watermark } => changed.extend(
-                self.store
-                    .record_receipt(&channel.id, &psid, watermark, Receipt::Read)
-                    .await?,
-            ),
-            MessengerEvent::Delivery {
-                psid, watermark, ..
+            Decision::Receipt {
+                psid,
+                watermark,
+                receipt,
             } => changed.extend(
                 self.store
-                    .record_receipt(&channel.id, &psid, watermark, Receipt::Delivered)
+                    .record_receipt(&channel.id, &psid, watermark, receipt)
                     .await?,
             ),
-            MessengerEvent::PassThreadControl {
-                psid,
-                new_owner_app_id,
-                ..
-            } => {
-                if Some(new_owner_app_id.as_str()) != self.app_id().await.as_deref() {
-                    return ignored("the thread was passed to another app");
-                }
+            Decision::Release { psid } => {
                 changed.extend(self.store.release_bot_chat(&channel.id, &psid, now).await?);
             }
-            MessengerEvent::TakeThreadControl { .. }
-            | MessengerEvent::RequestThreadControl { .. } => {
-                return ignored("thread control taken or requested by another app");
-            }
-            MessengerEvent::Unknown { reason } => return ignored(&reason),
+            Decision::Ignored { reason } => return Ok(InboxOutcome::Ignored { reason }),
         }
         Ok(InboxOutcome::Processed)
     }
@@ -253,9 +175,9 @@ impl Processor {
             None => None,
         };
         let picture = fetched.as_ref().and_then(|p| p.profile_pic.clone());
-        let name = fetched.and_then(|p| p.display_name()).unwrap_or_else(|| {
-            format!("Messenger user …{}", &psid[psid.len().saturating_sub(4)..])
-        });
+        let name = fetched
+            .and_then(|p| p.display_name())
+            .unwrap_or_else(|| placeholder_name(psid));
         names.insert(
             psid.to_owned(),
             Person {
@@ -296,83 +218,4 @@ impl Processor {
 struct Person {
     name: String,
     picture: Option<String>,
-}
-
-/// One stored message per attachment (Messenger sends several in one
-/// message; a stored message carries one file), the text on the first.
-fn inbound(
-    psid: &str,
-    mid: &str,
-    name: &str,
-    text: Option<String>,
-    attachments: &[IncomingAttachment],
-    timestamp: i64,
-) -> Vec<InboundMessage> {
-    let message = |key: String, text: String, attachment| InboundMessage {
-        provider_key: key,
-        provider_chat_id: psid.to_owned(),
-        provider_user_id: psid.to_owned(),
-        contact_name: name.to_owned(),
-        contact_username: None,
-        text,
-        sent_at: timestamp,
-        edited_at: None,
-        attachment,
-    };
-    let files: Vec<InboundAttachment> = attachments.iter().filter_map(file_of).collect();
-    if files.is_empty() {
-        let text = text.unwrap_or_else(|| describe(attachments));
-        return vec![message(mid.to_owned(), text, None)];
-    }
-    files
-        .into_iter()
-        .enumerate()
-        .map(|(i, file)| {
-            let key = if i == 0 {
-                mid.to_owned()
-            } else {
-                format!("{mid}#{i}")
-            };
-            let text = if i == 0 {
-                text.clone().unwrap_or_default()
-            } else {
-                String::new()
-            };
-            message(key, text, Some(file))
-        })
-        .collect()
-}
-
-fn file_of(attachment: &IncomingAttachment) -> Option<InboundAttachment> {
-    use switchboard_messenger::AttachmentKind as Meta;
-    let kind = match attachment.kind {
-        Meta::Image => AttachmentKind::Photo,
-        Meta::Sticker => AttachmentKind::Sticker,
-        Meta::Audio => AttachmentKind::Voice,
-        Meta::Video | Meta::File => AttachmentKind::Document,
-        Meta::Fallback | Meta::Other(_) => return None,
-    };
-    Some(InboundAttachment {
-        kind,
-        provider_file_id: attachment.url.clone()?,
-        file_name: attachment.title.clone(),
-        mime_type: None,
-        size: None,
-    })
-}
-
-/// Words for what Switchboard cannot show (a shared link, a location…).
-fn describe(attachments: &[IncomingAttachment]) -> String {
-    use switchboard_messenger::AttachmentKind as Meta;
-    match attachments.first().map(|a| (&a.kind, &a.title, &a.url)) {
-        Some((Meta::Fallback, title, url)) => format!(
-            "[shared: {}]",
-            title
-                .clone()
-                .or_else(|| url.clone())
-                .unwrap_or_else(|| "something".into())
-        ),
-        Some((Meta::Other(kind), _, _)) => format!("[{kind} — not shown by Switchboard]"),
-        _ => "[a message Switchboard cannot show]".into(),
-    }
 }
