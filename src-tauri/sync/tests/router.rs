@@ -284,7 +284,7 @@ async fn a_freed_slot_goes_to_the_chat_that_waited_longest() {
     router(&db, &clock).route_once().await.unwrap();
     assert_eq!(
         db.offers_of(&chats[2]).await,
-        [ann.clone()],
+        vec![ann.clone()],
         "third in line"
     );
     assert!(db.offers_of(&chats[3]).await.is_empty());
