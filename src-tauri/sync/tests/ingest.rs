@@ -198,3 +198,81 @@ async fn a_malformed_batch_is_refused_whole() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_customers_edit_replaces_the_text_once_and_only_when_newer() {
+    let db = SharedDb::create("to_all").await;
+    db.operator("ann").await;
+    let mut desktop = db.desktop_of("ann").await;
+    let fencing = acquire(&mut desktop, "ann-desktop").await;
+    let edit = |text: &str, edited_at: i64| {
+        let mut u = update("42/1", "42", text, 1_000);
+        u["edited_at"] = json!(edited_at);
+        u
+    };
+    // The message, and its edit in the same batch; then the edit delivered again, and an older
+    // edit arriving late.
+    let stored = ingest(
+        &mut desktop,
+        "ann-desktop",
+        fencing,
+        10,
+        &[update("42/1", "42", "Helo", 1_000), edit("Hello", 5_000)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored, 2, "one message stored, one edit applied");
+    for (offset, late) in [(11, edit("Hello", 5_000)), (12, edit("Hel", 3_000))] {
+        let n = ingest(&mut desktop, "ann-desktop", fencing, offset, &[late])
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "an edit already applied, or older, changes nothing");
+    }
+    let (text, edited_at): (String, Option<i64>) = sqlx::query_as(
+        "SELECT text, edited_at FROM messages WHERE provider_key = '42/1'",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!((text.as_str(), edited_at), ("Hello", Some(5_000)));
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM messages").await, 1);
+
+    // An edit of a message sent before the bot was first polled arrives on its own.
+    let n = ingest(
+        &mut desktop,
+        "ann-desktop",
+        fencing,
+        13,
+        &[{
+            let mut u = update("43/7", "43", "Order 1234, not 1243", 900);
+            u["edited_at"] = json!(6_000);
+            u
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
+    let (text, edited_at): (String, Option<i64>) = sqlx::query_as(
+        "SELECT text, edited_at FROM messages WHERE provider_key = '43/7'",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!((text.as_str(), edited_at), ("Order 1234, not 1243", Some(6_000)));
+
+    // A desktop without the lease cannot edit either.
+    let mut bob = db.desktop_of("ann").await;
+    let refused = ingest(&mut bob, "bob-desktop", fencing, 14, &[edit("Hacked", 9_000)])
+        .await
+        .unwrap_err();
+    assert!(refused.contains("lease"), "{refused}");
+    // Nor call the inner function directly.
+    let direct = sqlx::query(
+        "SELECT sb_ingest_telegram_messages('tg', 'ann-desktop', $1, 15, '[]'::JSONB)",
+    )
+    .bind(fencing)
+    .execute(&mut desktop)
+    .await
+    .unwrap_err();
+    assert!(direct.to_string().contains("permission denied"), "{direct}");
+}

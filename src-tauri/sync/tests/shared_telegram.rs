@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use shared_db::SharedDb;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
+use switchboard_sandbox::{CustomerEdit, CustomerMessage, Sandbox, SandboxConfig};
 use switchboard_sync::telegram::{PollerConfig, PollerState};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, Command};
@@ -187,7 +187,7 @@ async fn a_reply_written_on_one_desktop_goes_out_through_the_desktop_holding_the
         .wait_for(|s| matches!(s, PollerState::Polling { .. }))
         .await
         .unwrap();
-    let customer = |text: &str| {
+    let customer = |text: &str| -> serde_json::Value {
         sandbox
             .telegram()
             .customer_writes(
@@ -200,10 +200,36 @@ async fn a_reply_written_on_one_desktop_goes_out_through_the_desktop_holding_the
                     text: text.into(),
                 },
             )
-            .unwrap();
+            .unwrap()
     };
-    customer("Hi, my order is late");
+    let update = customer("Hi, my order is late");
     stored_reaches(&db, 1).await;
+    // The customer corrects it: the stored text follows, marked edited (no second message).
+    sandbox
+        .telegram()
+        .customer_edits(
+            TOKEN,
+            CustomerEdit {
+                user_id: 42,
+                message_id: update["message"]["message_id"].as_i64().unwrap(),
+                text: "Hi, my order #12 is late".into(),
+            },
+        )
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (text, edited): (String, Option<i64>) =
+            sqlx::query_as("SELECT text, edited_at FROM messages")
+                .fetch_one(&db.owner)
+                .await
+                .unwrap();
+        if edited.is_some() {
+            assert_eq!(text, "Hi, my order #12 is late");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the edit never reached Postgres");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     switchboard_sync::router::SharedRouter::new(
         db.owner.clone(),
         switchboard_sync::router::RouterClock::Database,

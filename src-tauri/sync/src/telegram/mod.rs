@@ -9,8 +9,8 @@
 //! written on, and downloads the files customers send ([`fetch`]): a message is stored with its
 //! file `pending`, so a slow download never holds back the offset.
 //!
-//! Not yet handled here (the standalone connector does): edits (an edited message's key is already
-//! stored, so the edit is skipped).
+//! A customer's edit goes in the same batch with its `edited_at`: `sb_ingest_telegram` replaces
+//! the stored text when the edit is newer (migration 0022).
 
 mod fetch;
 mod send;
@@ -276,6 +276,7 @@ impl Bot {
                     "chat": m.provider_chat_id,
                     "text": m.text,
                     "at": m.sent_at,
+                    "edited_at": m.edited_at,
                     "file": m.attachment.as_ref().map(|file| json!({
                         "kind": file.kind.as_str(),
                         "file_id": file.provider_file_id,
