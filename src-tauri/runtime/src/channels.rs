@@ -217,6 +217,9 @@ impl Runtime {
             return ChannelHealth::Stopped;
         }
         if let Some(run) = &self.shared {
+            if channel.provider == Provider::Messenger {
+                return self.shared_pages.health(&channel.id);
+            }
             return crate::shared::bot_health(&run.desktop, channel);
         }
         self.lock_channels()

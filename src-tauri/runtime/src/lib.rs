@@ -101,6 +101,8 @@ pub struct Runtime {
     data_dir: std::path::PathBuf,
     /// The shared-mode desktop this runtime runs (`None`: standalone).
     shared: Option<shared::SharedRun>,
+    /// Shared mode: the Messenger pages whose token this desktop has.
+    shared_pages: messenger::SharedPages,
     shared_state: shared::SharedState,
     /// The shared database view may have changed (connection, pending changes, setting).
     database_events: broadcast::Sender<()>,
@@ -195,6 +197,11 @@ impl Runtime {
             cancel,
             data_dir: config.data_dir.clone(),
             shared: shared_run,
+            shared_pages: messenger::SharedPages::new(format!(
+                "messenger-{}-{}",
+                std::process::id(),
+                switchboard_engine::domain::new_id()
+            )),
             shared_state: shared::SharedState {
                 configured: std::sync::Mutex::new(configured),
                 problem,
@@ -350,6 +357,7 @@ impl Runtime {
     pub async fn shutdown(&self) {
         if let Some(run) = &self.shared {
             run.desktop.release_bots().await;
+            self.shared_pages.stop_all().await;
         }
         self.cancel.cancel();
         self.store.close().await;

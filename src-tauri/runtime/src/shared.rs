@@ -242,20 +242,15 @@ pub(crate) async fn start_desktop(
         .map_err(|e| e.to_string())
 }
 
-/// A shared channel's card: this desktop polls it, or another does (or will, once a desktop
-/// holding its token takes the lease), or this desktop cannot because the token is not here.
+/// A shared bot's card: this desktop polls it, or another does (or will, once a desktop holding
+/// its token takes the lease), or this desktop cannot because the token is not here. (A page's
+/// card: `messenger::SharedPages::health`.)
 pub(crate) fn bot_health(
     desktop: &SharedDesktop,
     channel: &switchboard_engine::domain::Channel,
 ) -> switchboard_engine::domain::ChannelHealth {
-    use switchboard_engine::domain::{ChannelHealth, ChannelProblem, Provider};
+    use switchboard_engine::domain::{ChannelHealth, ChannelProblem};
     use switchboard_sync::telegram::PollerState;
-    if channel.provider != Provider::Telegram {
-        return ChannelHealth::problem(
-            ChannelProblem::Other,
-            "Messenger channels are not handled in shared mode yet.",
-        );
-    }
     match desktop
         .bot_state(&channel.id)
         .map(|state| state.borrow().clone())

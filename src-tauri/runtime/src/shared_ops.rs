@@ -239,7 +239,7 @@ impl Runtime {
 
     /// Starts the shared poller of every active Telegram channel whose token is on this computer
     /// (the seeded demo bot's token is put there for its channel) and stops those of channels
-    /// switched off.
+    /// switched off; the same for Messenger pages (`start_shared_pages`).
     pub(crate) async fn start_shared_bots(&self, seed: Option<&SeedTelegramBot>) {
         let Some(run) = &self.shared else {
             return;
@@ -251,6 +251,7 @@ impl Runtime {
                 return;
             }
         };
+        self.start_shared_pages(&channels).await;
         for channel in channels {
             if channel.provider != Provider::Telegram {
                 continue;

@@ -2,17 +2,22 @@
 //! receiver on a local port (`receiver.rs`, the same code as
 //! `switchboard-relay`), the processor that turns stored webhook events into
 //! chats (`processor.rs`), the per-page sender and token check (`page.rs`),
-//! the reply window (`window.rs`) and thread control (`thread.rs`).
+//! the reply window (`window.rs`) and thread control (`thread.rs`). In shared
+//! mode the relay processes the webhooks, and a desktop holding a page's token
+//! works for the page while it holds its lease (`shared_page.rs`); the reply
+//! window is the same, read from the cache.
 
 mod page;
 mod processor;
 mod receiver;
+mod shared_page;
 mod thread;
 mod window;
 
 pub(crate) use page::spawn_page;
 pub(crate) use processor::spawn_processor;
 pub use receiver::MessengerReceiver;
+pub(crate) use shared_page::SharedPages;
 pub(crate) use window::reply_window;
 
 /// Page Inbox (Meta Business Suite): the app a page's people answer from.
@@ -20,7 +25,7 @@ pub(crate) use switchboard_relay::conversation::PAGE_INBOX_APP_ID;
 
 use std::sync::Arc;
 
-use switchboard_engine::domain::{Channel, ChannelHealth, ChannelProblem};
+use switchboard_engine::domain::{Channel, ChannelHealth, ChannelProblem, Provider};
 use switchboard_engine::secrets::SecretKey;
 use switchboard_ipc::{IpcError, MessengerWebhook};
 use switchboard_messenger::Secret;
@@ -126,5 +131,47 @@ impl Runtime {
             self.messenger_files.clone(),
             cancel,
         );
+    }
+}
+
+impl Runtime {
+    /// Shared mode: this desktop follows the lease of every active page whose token is in its
+    /// keychain (under the shared namespace) and, holding it, sends the page's replies, downloads
+    /// customers' files and asks for their names (`shared_page.rs`); it stops following pages
+    /// switched off. Customers' messages reach Postgres through the relay whatever this does.
+    pub(crate) async fn start_shared_pages(&self, channels: &[Channel]) {
+        let Some(run) = &self.shared else {
+            return;
+        };
+        for channel in channels
+            .iter()
+            .filter(|c| c.provider == Provider::Messenger)
+        {
+            if !channel.active {
+                self.shared_pages.stop(&channel.id).await;
+                continue;
+            }
+            if self.shared_pages.is_running(&channel.id) {
+                continue;
+            }
+            let key = SecretKey::channel_token(crate::shared::SHARED_WORKSPACE, &channel.id);
+            let Ok(token) = self.secrets.get(&key) else {
+                continue;
+            };
+            let graph = match self.graph() {
+                Ok(graph) => graph,
+                Err(error) => {
+                    tracing::warn!(channel = %channel.id, error = %error.message, "shared mode: page");
+                    continue;
+                }
+            };
+            self.shared_pages.start(shared_page::PageWork {
+                pg: run.desktop.database().clone(),
+                channel: channel.clone(),
+                token: Secret::new(token),
+                graph,
+                clock: self.clock.clone(),
+            });
+        }
     }
 }

@@ -1,0 +1,526 @@
+//! Facebook Messenger in shared mode, through the runtime's API against the sandbox's Facebook:
+//! the relay stores the page's webhooks in Postgres and turns them into chats there; the router
+//! offers the chat; the operator's desktop — which has the page's token in its keychain and so
+//! holds the page's lease — shows it from its cache, names the customer from the profile API and
+//! sends the reply through the Send API under the 24-hour window.
+
+mod common;
+
+use common::eventually;
+
+#[path = "../../messenger/tests/dialog/mod.rs"]
+mod dialog;
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dialog::{APP_ID, APP_SECRET, Fb, Person, REDIRECT, SUPPORT};
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use switchboard_engine::clock::ManualClock;
+use switchboard_engine::secrets::{MemorySecrets, SecretKey, SecretStore};
+use switchboard_ipc::{
+    AttachmentKind, AttachmentState, ChannelChanges, ChatState, DeliveryState, ErrorCode,
+    MessageKind, ReplyWindowState, SendFile, SharedDatabaseLogin, WorkMode,
+};
+use switchboard_messenger::{LoginAttempt, Secret};
+use switchboard_relay::{InboxProcessor, PostgresSink, RelaySecrets, WEBHOOK_PATH, router};
+use switchboard_runtime::{FacebookEndpoints, Runtime, RuntimeConfig};
+use switchboard_sandbox::{CustomerAttachment, CustomerMessengerMessage, MessengerCustomer};
+use switchboard_sync::router::{RouterClock, SharedRouter};
+
+const PASSWORD: &str = "correct horse battery";
+const VERIFY_TOKEN: &str = "shared-verify-token";
+/// The Acme Support page's channel (ids are UUIDs, as the designer makes them).
+const CHANNEL: &str = "5e0c1d2a-3b4c-4d5e-8f60-718293a4b5c6";
+const ANN: &str = "00000000-0000-4000-8000-000000000001";
+const HOUR: i64 = 60 * 60 * 1000;
+
+/// The Support page's token, from a Facebook Login as its admin, with the app subscribed.
+async fn page_token(fb: &Fb) -> Secret {
+    let attempt = LoginAttempt::new(APP_ID, REDIRECT, &mut rand::rng()).unwrap();
+    let redirect = fb.log_in(&attempt, &Person::admin_allowing_all()).await;
+    let code = attempt.parse_redirect(&redirect).unwrap();
+    let secret = Secret::new(APP_SECRET);
+    let short = fb
+        .graph
+        .exchange_code(APP_ID, &secret, REDIRECT, &code)
+        .await
+        .unwrap();
+    let long = fb
+        .graph
+        .long_lived(APP_ID, &secret, &short.access_token)
+        .await
+        .unwrap();
+    let token = fb
+        .graph
+        .pages(&long.access_token)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == SUPPORT)
+        .unwrap()
+        .access_token;
+    fb.graph.subscribe_app(SUPPORT, &token).await.unwrap();
+    token
+}
+
+struct Shared {
+    owner: PgPool,
+    address: String,
+    name: String,
+}
+
+/// A migrated database with a `to_all` queue, the page's channel, the workspace's Facebook app
+/// id, and Ann (an admin) with her own login.
+async fn shared_database(fb: &Fb) -> Shared {
+    let url = std::env::var("SWITCHBOARD_TEST_PG_URL").expect(
+        "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres",
+    );
+    let server = PgConnectOptions::from_str(&url).unwrap();
+    let name = format!(
+        "t_{}",
+        &switchboard_engine::domain::new_id().replace('-', "")[..16]
+    );
+    let cluster = PgPool::connect_with(server.clone()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&cluster)
+        .await
+        .unwrap();
+    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+    let owner = switchboard_engine::postgres::connect_and_migrate(&db_url)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO queues (id, name, rule) VALUES ('q', 'Support', 'to_all')")
+        .execute(&owner)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO channels (id, provider, name, queue_id, api_base, external_id, created_at)
+         VALUES ($1, 'messenger', 'Acme Support', 'q', $2, $3, 0)",
+    )
+    .bind(CHANNEL)
+    .bind(fb.sandbox.base_url())
+    .bind(SUPPORT)
+    .execute(&owner)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('FacebookAppId', $1)")
+        .bind(APP_ID)
+        .execute(&owner)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, 'Ann', 0)")
+        .bind(ANN)
+        .execute(&owner)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', $1)")
+        .bind(ANN)
+        .execute(&owner)
+        .await
+        .unwrap();
+    sqlx::query("SELECT sb_create_operator_role($1, $2, $3, true)")
+        .bind(format!("{name}_ann"))
+        .bind(PASSWORD)
+        .bind(ANN)
+        .execute(&owner)
+        .await
+        .unwrap();
+    Shared {
+        owner,
+        address: format!("{}:{}/{name}", server.get_host(), server.get_port()),
+        name,
+    }
+}
+
+/// The relay as the binary runs it: the webhook endpoint storing into Postgres, the Messenger
+/// processor and the router.
+struct Relay {
+    url: String,
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+async fn relay(db: &Shared) -> Relay {
+    let sink = PostgresSink::from_pool(db.owner.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let app = router(
+        RelaySecrets::new(APP_SECRET, VERIFY_TOKEN).unwrap(),
+        sink.clone(),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }),
+        tokio::spawn({
+            let run = InboxProcessor::new(db.owner.clone()).run(
+                Duration::from_millis(500),
+                sink.notify(),
+                stopped.clone(),
+                tokio::sync::watch::channel(0).0,
+            );
+            async move { run.await.unwrap() }
+        }),
+        tokio::spawn({
+            let run = SharedRouter::new(db.owner.clone(), RouterClock::Database).run(
+                Duration::from_millis(500),
+                stopped,
+                tokio::sync::watch::channel(0).0,
+            );
+            async move { run.await.unwrap() }
+        }),
+    ];
+    Relay {
+        url: format!("http://{addr}{WEBHOOK_PATH}"),
+        stop,
+        tasks,
+    }
+}
+
+fn config(dir: &std::path::Path, fb: &Fb) -> RuntimeConfig {
+    let base = fb.sandbox.base_url();
+    RuntimeConfig {
+        data_dir: dir.to_owned(),
+        seed_telegram: None,
+        telegram_api_base: base.clone(),
+        facebook: FacebookEndpoints {
+            graph_base: base.clone(),
+            www_base: base,
+        },
+        messenger_listen: None,
+    }
+}
+
+/// Ann's desktop: connected in Settings, the page's token put in its keychain (shared
+/// namespace, as uploading a standalone desktop does), restarted in shared mode.
+async fn ann_desktop(
+    db: &Shared,
+    fb: &Fb,
+    dir: &std::path::Path,
+    token: &Secret,
+    clock: &ManualClock,
+) -> Arc<Runtime> {
+    let secrets = MemorySecrets::default();
+    let standalone = Runtime::start(
+        config(dir, fb),
+        Arc::new(secrets.clone()),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    standalone
+        .connect_shared_database(SharedDatabaseLogin {
+            address: db.address.clone(),
+            user: format!("{}_ann", db.name),
+            password: PASSWORD.into(),
+            upload: None,
+        })
+        .await
+        .unwrap();
+    standalone.shutdown().await;
+    drop(standalone);
+    secrets
+        .put(
+            &SecretKey::channel_token(switchboard_runtime::shared::SHARED_WORKSPACE, CHANNEL),
+            token.expose(),
+        )
+        .unwrap();
+    let shared = Runtime::start(
+        config(dir, fb),
+        Arc::new(secrets.clone()),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shared.shared_database().await.unwrap().mode,
+        WorkMode::Shared
+    );
+    shared
+}
+
+struct Setup {
+    fb: Fb,
+    db: Shared,
+    relay: Relay,
+    clock: ManualClock,
+    ann: Arc<Runtime>,
+    _dir: tempfile::TempDir,
+}
+
+/// The sandbox's Facebook delivering the page's webhooks to the relay, and Ann's shared desktop
+/// holding the page's token.
+async fn setup() -> Setup {
+    let fb = dialog::start().await;
+    let token = page_token(&fb).await;
+    let db = shared_database(&fb).await;
+    let relay = relay(&db).await;
+    fb.sandbox
+        .facebook()
+        .set_webhook(APP_ID, &relay.url, VERIFY_TOKEN)
+        .await
+        .expect("the sandbox verifies the relay's endpoint");
+    let now = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let clock = ManualClock::at(now);
+    let dir = tempfile::tempdir().unwrap();
+    let ann = ann_desktop(&db, &fb, dir.path(), &token, &clock).await;
+    Setup {
+        fb,
+        db,
+        relay,
+        clock,
+        ann,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    fn customer(&self, first_name: &str) -> String {
+        self.fb
+            .sandbox
+            .facebook()
+            .add_customer(
+                SUPPORT,
+                MessengerCustomer {
+                    psid: None,
+                    first_name: first_name.into(),
+                    last_name: "Doe".into(),
+                },
+            )
+            .unwrap()
+    }
+
+    /// The chat offered to Ann, accepted. Its id.
+    async fn accept_the_chat(&self) -> String {
+        let ann = &self.ann;
+        eventually("the relay's chat is offered in Ann's cache", || async {
+            let chats = ann.list_chats().await.unwrap();
+            chats.len() == 1 && chats[0].offered_to_me
+        })
+        .await;
+        let chat = ann.list_chats().await.unwrap().remove(0).id;
+        ann.accept_chat(&chat).await.unwrap();
+        eventually("the chat is Ann's", || async {
+            ann.list_chats().await.unwrap()[0].state == ChatState::Active
+        })
+        .await;
+        chat
+    }
+
+    async fn stop(self) {
+        self.ann.shutdown().await;
+        let _ = self.relay.stop.send(true);
+        for task in self.relay.tasks {
+            task.abort();
+        }
+        self.fb.sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messenger_customer_is_answered_from_a_shared_desktop_within_the_window() {
+    let s = setup().await;
+    let (ann, control, clock) = (&s.ann, s.fb.sandbox.facebook(), &s.clock);
+    let psid = s.customer("Maria");
+    control
+        .customer_writes(SUPPORT, &psid, "Hola, ¿dónde está mi pedido?")
+        .unwrap();
+    let chat = s.accept_the_chat().await;
+    eventually("the customer is named from the profile API", || async {
+        ann.list_chats().await.unwrap()[0].contact_name == "Maria Doe"
+    })
+    .await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE kind = 'inbound'")
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "once");
+    let detail = ann.read_chat(&chat).await.unwrap();
+    let asked = detail
+        .messages
+        .iter()
+        .find(|m| m.kind == MessageKind::Inbound)
+        .unwrap();
+    assert_eq!(asked.text, "Hola, ¿dónde está mi pedido?");
+    assert_eq!(asked.author, "Maria Doe");
+    let window = detail.window.expect("a Messenger chat has a window");
+    assert_eq!(window.state, ReplyWindowState::Open);
+    assert!(window.closes_at.is_some());
+
+    let reply = ann.send_reply(&chat, "Está en camino.").await.unwrap();
+    assert_eq!(reply.delivery, Some(DeliveryState::Pending));
+    let sent = || control.sent_messenger_messages(SUPPORT);
+    eventually("the page sends the reply", || async { !sent().is_empty() }).await;
+    assert_eq!(sent()[0].text.as_deref(), Some("Está en camino."));
+    assert_eq!(sent()[0].messaging_type, "RESPONSE");
+    assert_eq!(sent()[0].recipient_id, psid);
+    eventually("marked sent in Ann's cache", || async {
+        ann.read_chat(&chat)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.kind == MessageKind::Outbound && m.delivery == Some(DeliveryState::Sent))
+    })
+    .await;
+    control.customer_reads(SUPPORT, &psid).unwrap();
+    eventually("the read receipt reaches Ann's cache", || async {
+        ann.read_chat(&chat)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.kind == MessageKind::Outbound && m.read_at.is_some())
+    })
+    .await;
+    let outbound = ann
+        .read_chat(&chat)
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Outbound)
+        .count();
+    assert_eq!(outbound, 1, "our own echo is not shown twice");
+
+    // 25 hours later the window is closed: the composer says so and the reply is refused.
+    clock.advance(25 * HOUR);
+    control.advance_clock(Duration::from_secs(25 * 3600));
+    let window = ann.read_chat(&chat).await.unwrap().window.unwrap();
+    assert_eq!(window.state, ReplyWindowState::Closed);
+    let refused = ann
+        .send_reply(&chat, "Sorry for the wait")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Conflict);
+    assert!(
+        refused
+            .message
+            .contains("Messenger allows replies only within 24 hours"),
+        "{}",
+        refused.message
+    );
+    assert_eq!(Some(refused.message), window.reason);
+
+    // With the Human Agent tag on for the channel, an operator may still answer (7 days).
+    ann.update_channel(
+        CHANNEL,
+        ChannelChanges {
+            human_agent: Some(true),
+            ..ChannelChanges::default()
+        },
+    )
+    .await
+    .unwrap();
+    control.approve_human_agent(APP_ID, true);
+    eventually("the window follows the channel's setting", || async {
+        ann.read_chat(&chat).await.unwrap().window.unwrap().state == ReplyWindowState::HumanAgent
+    })
+    .await;
+    ann.send_reply(&chat, "Sorry for the wait").await.unwrap();
+    eventually("the tagged reply reaches Messenger", || async {
+        sent().len() == 2
+    })
+    .await;
+    assert_eq!(
+        (sent()[1].messaging_type.as_str(), sent()[1].tag.as_deref()),
+        ("MESSAGE_TAG", Some("HUMAN_AGENT"))
+    );
+    let card = ann.list_channels().await.unwrap().remove(0);
+    assert_eq!(card.health, switchboard_ipc::ChannelHealthState::Running);
+
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_go_both_ways_through_the_shared_database() {
+    use base64::Engine as _;
+    let s = setup().await;
+    let (ann, control) = (&s.ann, s.fb.sandbox.facebook());
+    let psid = s.customer("Ivo");
+    control
+        .customer_sends(
+            SUPPORT,
+            &psid,
+            CustomerMessengerMessage {
+                text: Some("this one".into()),
+                attachments: vec![CustomerAttachment {
+                    kind: switchboard_sandbox::AttachmentKind::Image,
+                    bytes: Vec::new(),
+                    file_name: None,
+                    mime_type: None,
+                    sticker_id: None,
+                }],
+                ..CustomerMessengerMessage::default()
+            },
+        )
+        .unwrap();
+    let chat = s.accept_the_chat().await;
+    let photo = || async {
+        ann.read_chat(&chat)
+            .await
+            .unwrap()
+            .messages
+            .into_iter()
+            .find(|m| m.kind == MessageKind::Inbound)
+            .and_then(|m| m.attachments.first().cloned())
+    };
+    eventually(
+        "the page's holder downloads the customer's photo",
+        || async {
+            photo()
+                .await
+                .is_some_and(|a| a.state == AttachmentState::Stored)
+        },
+    )
+    .await;
+    let data = ann
+        .read_attachment(&photo().await.unwrap().id)
+        .await
+        .unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&data.base64)
+        .unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"), "the sandbox's picture");
+
+    let pdf = b"%PDF-1.4 invoice for Ivo".to_vec();
+    ann.send_file(SendFile {
+        chat_id: chat.clone(),
+        kind: AttachmentKind::Document,
+        file_name: "invoice.pdf".into(),
+        mime_type: Some("application/pdf".into()),
+        base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
+        caption: "Here it is".into(),
+    })
+    .await
+    .unwrap();
+    let sent = || control.sent_messenger_messages(SUPPORT);
+    eventually("the file and its text reach Messenger", || async {
+        sent().len() == 2
+    })
+    .await;
+    let id = sent()[0]
+        .attachment_id
+        .clone()
+        .expect("sent by attachment id");
+    assert_eq!(control.attachment_bytes(&id).unwrap(), pdf);
+    assert_eq!(sent()[1].text.as_deref(), Some("Here it is"));
+    eventually("marked sent in Ann's cache", || async {
+        ann.read_chat(&chat)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.kind == MessageKind::Outbound && m.delivery == Some(DeliveryState::Sent))
+    })
+    .await;
+    s.stop().await;
+}
