@@ -188,6 +188,14 @@ impl InboxProcessor {
                         safety_net
                     }
                 }
+                // A deadlock with a router pass or an operator, or a chat completed while the
+                // batch was stored: nothing was committed, and the next pass goes through.
+                Err(sqlx::Error::Database(error))
+                    if matches!(error.code().as_deref(), Some("40001" | "40P01")) =>
+                {
+                    tracing::debug!(%error, "a Messenger pass ran into a concurrent change");
+                    HELD_BACK_RETRY
+                }
                 Err(error) => {
                     tracing::warn!(%error, "processing Messenger events failed; retrying");
                     safety_net

@@ -123,6 +123,18 @@ async fn a_signed_webhook_becomes_a_chat_and_a_message_once() {
     assert_eq!(messages(pg).await.len(), 2);
     assert_eq!(chats(pg).await.len(), 1, "the customer's open chat");
     assert_eq!(process(&processor).await, InboxPass::default());
+
+    // After the chat is completed, the customer's next message opens a new one.
+    sqlx::query("UPDATE chats SET state = 'completed', completed_at = 1")
+        .execute(pg)
+        .await
+        .unwrap();
+    relay
+        .post_signed(&body("messaging", &[&message("m_3", "me again")]))
+        .await;
+    assert_eq!(process(&processor).await.messages, 1);
+    let states: Vec<String> = chats(pg).await.into_iter().map(|c| c.1).collect();
+    assert_eq!(states, ["completed", "queued"]);
     sink.close().await;
 }
 

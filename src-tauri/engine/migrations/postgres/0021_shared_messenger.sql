@@ -95,16 +95,19 @@ BEGIN
     INSERT INTO messenger_profiles_due (contact_id, channel_id)
     SELECT id, channel_id FROM new_contacts;
 
-    -- 2. The customers' open chats, locked in id order (POSTGRES.md, lock order step 2): an
-    -- operator completing one waits for this batch, or completes it first and the customer's
-    -- message opens a new chat.
+    -- 2. The customers' active chats, locked in id order (POSTGRES.md, lock order step 2; the
+    -- router locks active chats in the same order): only an active chat can be completed meanwhile
+    -- (by its operator or the completion timer), which then waits for this batch, or completes
+    -- first and the customer's message opens a new chat. The other open chats are not locked (as
+    -- sb_ingest_telegram, a customer's message changes only their message columns); step 4 checks
+    -- that every message found its chat.
     PERFORM FROM chats c
     JOIN contacts ct ON ct.id = c.contact_id
     JOIN (SELECT DISTINCT v->>'channel' AS channel, v->>'psid' AS psid
           FROM jsonb_array_elements(events) AS e (v)
           WHERE v->>'act' IN ('message', 'echo', 'release')) b
       ON ct.channel_id = b.channel AND ct.provider_user_id = b.psid
-    WHERE c.channel_id = b.channel AND c.state <> 'completed'
+    WHERE c.channel_id = b.channel AND c.state = 'active'
     ORDER BY c.id
     FOR UPDATE OF c;
 
@@ -187,6 +190,16 @@ BEGIN
         FROM newest n WHERE c.id = n.chat_id
         RETURNING 1)
     SELECT count(*) INTO stored FROM inserted;
+    -- A customer's message always has its chat: one that stopped being open between step 3 and
+    -- step 4 (accepted and completed in that instant) makes the batch run again.
+    IF EXISTS (SELECT FROM jsonb_array_elements(events) AS e (v)
+               WHERE v->>'act' = 'message'
+                 AND NOT EXISTS (SELECT FROM messages m
+                                 WHERE m.channel_id = v->>'channel'
+                                   AND m.provider_key = v->>'key')) THEN
+        RAISE EXCEPTION 'A customer''s chat changed while the batch was stored; it is stored again.'
+            USING ERRCODE = '40001';
+    END IF;
 
     -- 5. A bot passed the thread to Switchboard: the customer's bot chat waits for routing
     -- (arrival 0). Not a chat that a later message of this batch opened.
