@@ -334,9 +334,18 @@ async fn a_messenger_customer_is_answered_from_a_shared_desktop_within_the_windo
         .customer_writes(SUPPORT, &psid, "Hola, ¿dónde está mi pedido?")
         .unwrap();
     let chat = s.accept_the_chat().await;
-    eventually("the customer is named from the profile API", || async {
-        ann.list_chats().await.unwrap()[0].contact_name == "Maria Doe"
-    })
+    eventually(
+        "the customer's name and picture come from the profile API",
+        || async {
+            ann.list_chats().await.unwrap()[0].contact_name == "Maria Doe"
+                && ann
+                    .read_chat(&chat)
+                    .await
+                    .unwrap()
+                    .contact_picture
+                    .is_some()
+        },
+    )
     .await;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE kind = 'inbound'")
         .fetch_one(&s.db.owner)
@@ -351,6 +360,14 @@ async fn a_messenger_customer_is_answered_from_a_shared_desktop_within_the_windo
         .unwrap();
     assert_eq!(asked.text, "Hola, ¿dónde está mi pedido?");
     assert_eq!(asked.author, "Maria Doe");
+    let picture = detail
+        .contact_picture
+        .clone()
+        .expect("the profile picture is kept");
+    assert!(
+        picture.starts_with("data:image/png;base64,"),
+        "{picture:.40}"
+    );
     let window = detail.window.expect("a Messenger chat has a window");
     assert_eq!(window.state, ReplyWindowState::Open);
     assert!(window.closes_at.is_some());

@@ -9,7 +9,8 @@
 -- receipts, bots passing the thread, and each event's outcome. The router routes the new chats
 -- and every desktop's cache follows through the change feed. The relay has no page tokens: a new
 -- customer is named "Messenger user …1234" and put on messenger_profiles_due, and the desktop
--- holding the page's lease asks the profile API and writes the name (sb_messenger_profile).
+-- holding the page's lease asks the profile API and writes the name and picture
+-- (sb_messenger_profile, sb_messenger_picture).
 -- Customers' files are recorded pending, and the lease holder downloads them with 0019's fenced
 -- functions (sb_files_to_fetch, sb_file_fetched, sb_file_fetch_failed).
 -- Out: an operator's reply is a pending outbound message (sb_apply 'send' or 'send_file', 0010,
@@ -307,6 +308,25 @@ BEGIN
 END;
 $$;
 
+-- The customer's profile picture (the profile API's URL expires, so the holder keeps the bytes),
+-- shown on the contact card of every desktop: PNG, JPEG, GIF or WebP, at most 1 MB.
+CREATE FUNCTION sb_messenger_picture(channel TEXT, holder TEXT, fencing BIGINT, contact TEXT,
+                                     picture BYTEA, picture_type TEXT) RETURNS VOID
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM sb_require_lease(channel, holder, fencing);
+    IF picture IS NULL OR octet_length(picture) = 0 OR octet_length(picture) > 1024 * 1024
+       OR picture_type IS NULL
+       OR picture_type NOT IN ('image/png', 'image/jpeg', 'image/gif', 'image/webp') THEN
+        RAISE EXCEPTION 'A profile picture is a PNG, JPEG, GIF or WebP image of at most 1 MB.'
+            USING ERRCODE = 'SB008';
+    END IF;
+    UPDATE contacts ct SET picture = sb_messenger_picture.picture,
+                           picture_type = sb_messenger_picture.picture_type
+    WHERE ct.id = contact AND ct.channel_id = channel;
+END;
+$$;
+
 -- Asking failed: due again after delay_ms, or never (delay_ms NULL: the page may not read
 -- profiles); the placeholder stays.
 CREATE FUNCTION sb_messenger_profile_failed(channel TEXT, holder TEXT, fencing BIGINT,
@@ -376,11 +396,13 @@ $$;
 
 REVOKE ALL ON FUNCTION sb_messenger_profiles_due(TEXT, TEXT, BIGINT, INTEGER),
     sb_messenger_profile(TEXT, TEXT, BIGINT, TEXT, TEXT),
+    sb_messenger_picture(TEXT, TEXT, BIGINT, TEXT, BYTEA, TEXT),
     sb_messenger_profile_failed(TEXT, TEXT, BIGINT, TEXT, BIGINT),
     sb_due_messenger_replies(TEXT, TEXT, BIGINT, INTEGER),
     sb_messenger_reply_sent(TEXT, TEXT, BIGINT, TEXT, TEXT) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sb_messenger_profiles_due(TEXT, TEXT, BIGINT, INTEGER),
     sb_messenger_profile(TEXT, TEXT, BIGINT, TEXT, TEXT),
+    sb_messenger_picture(TEXT, TEXT, BIGINT, TEXT, BYTEA, TEXT),
     sb_messenger_profile_failed(TEXT, TEXT, BIGINT, TEXT, BIGINT),
     sb_due_messenger_replies(TEXT, TEXT, BIGINT, INTEGER),
     sb_messenger_reply_sent(TEXT, TEXT, BIGINT, TEXT, TEXT) TO switchboard_operator;

@@ -9,7 +9,7 @@
 //!   the same handling of Meta's errors (190: the token died, replies wait; 4/17/32/613 and network
 //!   errors: retried; 10/2018278, 551 and other refusals: failed in words);
 //! - downloads customers' files into Postgres;
-//! - asks the profile API for the names of new customers (the relay names them
+//! - asks the profile API for the names and pictures of new customers (the relay names them
 //!   "Messenger user …1234").
 //!
 //! Every write is fenced by the lease's token (`SB009` once another desktop holds it): a desktop
@@ -660,12 +660,16 @@ fn ask_names(
                         });
                 let result = match asked {
                     Ok(profile) => {
-                        lease
+                        let named = lease
                             .query("SELECT sb_messenger_profile($1, $2, $3, $4, $5)")
                             .bind(&contact)
                             .bind(profile.display_name())
                             .execute(&work.pg)
-                            .await
+                            .await;
+                        match (named, profile.profile_pic) {
+                            (Ok(_), Some(url)) => keep_picture(&work, &lease, &contact, &url).await,
+                            (named, _) => named,
+                        }
                     }
                     Err(error) => {
                         tracing::debug!(%error, "shared Messenger page: no profile");
@@ -687,4 +691,32 @@ fn ask_names(
             }
         }
     })
+}
+
+/// The customer's picture onto the contact, once (its URL expires). A picture that cannot be
+/// fetched is left out: the card shows initials.
+async fn keep_picture(
+    work: &PageWork,
+    lease: &Lease,
+    contact: &str,
+    url: &str,
+) -> Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
+    let fetched = tokio::time::timeout(PROFILE_TIMEOUT, work.graph.picture(url)).await;
+    match fetched {
+        Ok(Ok((bytes, kind)))
+            if matches!(
+                kind.as_str(),
+                "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+            ) =>
+        {
+            lease
+                .query("SELECT sb_messenger_picture($1, $2, $3, $4, $5, $6)")
+                .bind(contact)
+                .bind(bytes)
+                .bind(kind)
+                .execute(&work.pg)
+                .await
+        }
+        _ => Ok(sqlx::postgres::PgQueryResult::default()),
+    }
 }
