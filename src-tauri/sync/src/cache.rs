@@ -47,8 +47,10 @@ struct Table {
     /// Which of them hold bytes (`BLOB`, e.g. `attachments.content`): Postgres's JSON has them
     /// as `\x…` hex text, written here as the bytes themselves.
     blobs: Vec<bool>,
-    /// `INSERT OR REPLACE INTO t (columns) ` — the VALUES follow.
+    /// `INSERT OR REPLACE INTO t (rowid, columns) ` — the VALUES follow.
     insert_head: String,
+    /// `(SELECT rowid FROM t WHERE key = ? …)`: the row's rowid when the cache has it.
+    rowid_of: String,
     delete: String,
 }
 
@@ -260,7 +262,16 @@ impl Table {
         // REPLACE removes the stale row instead; its own change is later in the feed (it changed
         // after this cache last read it) and writes it back as it is now. Whole rows are written,
         // and the mirror's connection has no foreign keys or triggers to fire on the removal.
-        let insert_head = format!("INSERT OR REPLACE INTO {name} ({quoted}) ");
+        // A row already here keeps its rowid (the first value): the panel lists a chat's messages
+        // in rowid order, and a message marked read or sent must not move to the end.
+        let insert_head = format!("INSERT OR REPLACE INTO {name} (rowid, {quoted}) ");
+        let rowid_of = format!(
+            "(SELECT rowid FROM {name} WHERE {})",
+            keys.iter()
+                .map(|k| format!("\"{k}\" = ?"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        );
         let delete = format!(
             "DELETE FROM {name} WHERE {}",
             keys.iter()
@@ -273,6 +284,7 @@ impl Table {
             columns,
             blobs,
             insert_head,
+            rowid_of,
             delete,
         }
     }
@@ -285,10 +297,20 @@ impl Table {
     ) -> Result<(), SyncError> {
         let rows: Vec<_> = rows.collect();
         // SQLite allows 32,766 bound values per statement.
-        let per_statement = (32_000 / self.columns.len()).max(1);
+        let per_statement = (32_000 / (self.columns.len() + self.keys.len())).max(1);
         for chunk in rows.chunks(per_statement) {
             let mut insert = QueryBuilder::<Sqlite>::new(&self.insert_head);
             insert.push_values(chunk, |mut values, row| {
+                let mut parts = self.rowid_of.split('?');
+                values.push(parts.next().unwrap_or_default());
+                for (key, part) in self.keys.iter().zip(parts) {
+                    values.push_bind_unseparated(match row.get(*key) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                        None => String::new(),
+                    });
+                    values.push_unseparated(part);
+                }
                 for (column, &blob) in self.columns.iter().zip(&self.blobs) {
                     match row.get(column) {
                         None | Some(serde_json::Value::Null) => {

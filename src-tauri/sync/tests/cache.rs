@@ -294,3 +294,44 @@ async fn rows_that_swap_a_unique_value_never_stall_the_cache() {
     );
     desktop.follower.stop().await;
 }
+
+/// The panel lists a chat's messages in the order the cache got them (rowid): a message changed
+/// later (marked read, sent, edited) keeps its place.
+#[tokio::test]
+async fn a_changed_message_keeps_its_place_in_the_conversation() {
+    let _serial = SERIAL.lock().await;
+    let db = SharedDb::create("to_all").await;
+    let chat = db.customer_writes("c1", 1).await;
+    for (id, at) in [("m-2", 2), ("m-3", 3)] {
+        sqlx::query(
+            "INSERT INTO messages (id, chat_id, channel_id, kind, text, author, created_at, provider_key)
+             VALUES ($1, $2, 'tg', 'inbound', 'more', 'c1', $3, $1)",
+        )
+        .bind(id)
+        .bind(&chat)
+        .bind(at)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut desktop = start_desktop(&db, &dir.path().join("cache.sqlite"), 50).await;
+    desktop.caught_up(&db).await;
+    let order = |panel: SqlitePool| async move {
+        sqlx::query_scalar::<_, String>("SELECT id FROM messages ORDER BY rowid")
+            .fetch_all(&panel)
+            .await
+            .unwrap()
+    };
+    let before = order(desktop.panel.clone()).await;
+    assert_eq!(before, ["m-c1", "m-2", "m-3"]);
+
+    sqlx::query("UPDATE messages SET text = 'Hello (edited)', edited_at = 9 WHERE id = 'm-c1'")
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    desktop.caught_up(&db).await;
+    assert_mirrored(&db, &desktop.panel).await;
+    assert_eq!(order(desktop.panel.clone()).await, before);
+    desktop.follower.stop().await;
+}
