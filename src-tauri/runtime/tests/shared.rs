@@ -4,23 +4,20 @@
 
 mod common;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::eventually;
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use switchboard_engine::clock::SystemClock;
+use common::shared_db::{PASSWORD, SharedDb, into_shared_mode, start_runtime};
 use switchboard_engine::secrets::MemorySecrets;
 use switchboard_ipc::{
-    ChatState, DatabaseConnection, DeliveryState, OperatorStatus, SharedDatabaseLogin, WorkMode,
+    ChatState, DatabaseConnection, DeliveryState, OperatorStatus, SharedDatabaseLogin,
 };
-use switchboard_runtime::{Runtime, RuntimeConfig, SeedTelegramBot};
+use switchboard_runtime::{Runtime, SeedTelegramBot};
 use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
 use switchboard_sync::router::{RouterClock, SharedRouter};
 
 const TOKEN: &str = "7200001:shared-runtime-token";
-const PASSWORD: &str = "correct horse battery";
 /// The support bot's channel (ids are UUIDs, as the designer makes them).
 const CHANNEL: &str = "0b6f3d0e-6b1c-4c5e-9a55-2f1d3c4b5a60";
 
@@ -34,34 +31,12 @@ fn user_id(who: &str) -> String {
     format!("00000000-0000-4000-8000-00000000000{n}")
 }
 
-struct Shared {
-    owner: PgPool,
-    address: String,
-    name: String,
-}
-
-/// A migrated database with a `to_all` queue, the sandbox bot's channel, and operators Ann and
-/// Bob with their own logins.
-async fn shared_database(sandbox: &Sandbox) -> Shared {
-    let url = std::env::var("SWITCHBOARD_TEST_PG_URL").expect(
-        "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres",
-    );
-    let server = PgConnectOptions::from_str(&url).unwrap();
-    let name = format!(
-        "t_{}",
-        &switchboard_engine::domain::new_id().replace('-', "")[..16]
-    );
-    let cluster = PgPool::connect_with(server.clone()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&cluster)
-        .await
-        .unwrap();
-    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
-    let owner = switchboard_engine::postgres::connect_and_migrate(&db_url)
-        .await
-        .unwrap();
+/// A migrated database with a `to_all` queue, the sandbox bot's channel, and operators Ann (an
+/// admin too), Bob and Cat with their own logins.
+async fn shared_database(sandbox: &Sandbox) -> SharedDb {
+    let db = SharedDb::create().await;
     sqlx::query("INSERT INTO queues (id, name, rule) VALUES ('q', 'Support', 'to_all')")
-        .execute(&owner)
+        .execute(&db.owner)
         .await
         .unwrap();
     sqlx::query(
@@ -70,36 +45,13 @@ async fn shared_database(sandbox: &Sandbox) -> Shared {
     )
     .bind(sandbox.base_url())
     .bind(CHANNEL)
-    .execute(&owner)
+    .execute(&db.owner)
     .await
     .unwrap();
     for who in ["ann", "bob", "cat"] {
-        for sql in [
-            "INSERT INTO users (id, name, created_at) VALUES ($2, initcap($1), 0)",
-            "INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', $2)",
-        ] {
-            sqlx::query(sql)
-                .bind(who)
-                .bind(user_id(who))
-                .execute(&owner)
-                .await
-                .unwrap();
-        }
-        // Ann is an admin too.
-        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, $4)")
-            .bind(format!("{name}_{who}"))
-            .bind(PASSWORD)
-            .bind(user_id(who))
-            .bind(who == "ann")
-            .execute(&owner)
-            .await
-            .unwrap();
+        db.person(who, &user_id(who), who == "ann", &["q"]).await;
     }
-    Shared {
-        owner,
-        address: format!("{}:{}/{name}", server.get_host(), server.get_port()),
-        name,
-    }
+    db
 }
 
 async fn start_seeded(
@@ -108,31 +60,25 @@ async fn start_seeded(
     secrets: &MemorySecrets,
     seed: bool,
 ) -> Arc<Runtime> {
-    Runtime::start(
-        RuntimeConfig {
-            data_dir: dir.to_owned(),
-            seed_telegram: seed.then(|| SeedTelegramBot {
-                api_base: sandbox.base_url(),
-                token: TOKEN.into(),
-            }),
-            telegram_api_base: sandbox.base_url(),
-            facebook: Default::default(),
-            messenger_listen: None,
-        },
-        Arc::new(secrets.clone()),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap()
+    let bot = seed.then(|| SeedTelegramBot {
+        api_base: sandbox.base_url(),
+        token: TOKEN.into(),
+    });
+    start_runtime(dir, &sandbox.base_url(), secrets, bot).await
 }
 
 /// Ann's or Bob's desktop: started standalone, connected in Settings, restarted in shared mode.
-async fn desktop(db: &Shared, who: &str, sandbox: &Sandbox, dir: &std::path::Path) -> Arc<Runtime> {
+async fn desktop(
+    db: &SharedDb,
+    who: &str,
+    sandbox: &Sandbox,
+    dir: &std::path::Path,
+) -> Arc<Runtime> {
     desktop_seeded(db, who, sandbox, dir, true).await
 }
 
 async fn desktop_seeded(
-    db: &Shared,
+    db: &SharedDb,
     who: &str,
     sandbox: &Sandbox,
     dir: &std::path::Path,
@@ -140,14 +86,8 @@ async fn desktop_seeded(
 ) -> Arc<Runtime> {
     let secrets = MemorySecrets::default();
     let standalone = start_seeded(dir, sandbox, &secrets, seed).await;
-    let login = |password: &str| SharedDatabaseLogin {
-        address: db.address.clone(),
-        user: format!("{}_{who}", db.name),
-        password: password.into(),
-        upload: None,
-    };
     let refused = standalone
-        .test_shared_database(login("wrong password"))
+        .test_shared_database(db.login_with(who, "wrong password"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -155,26 +95,14 @@ async fn desktop_seeded(
         "The shared database refused this user name or password."
     );
     let check = standalone
-        .test_shared_database(login(PASSWORD))
+        .test_shared_database(db.login(who))
         .await
         .unwrap();
     assert_eq!(check.operator_name.to_lowercase(), who);
-    let view = standalone
-        .connect_shared_database(login(PASSWORD))
-        .await
-        .unwrap();
-    assert_eq!(view.mode, WorkMode::Standalone);
-    assert!(view.restart_required);
     standalone.shutdown().await;
     drop(standalone);
-
-    let shared = start_seeded(dir, sandbox, &secrets, seed).await;
-    let view = shared.shared_database().await.unwrap();
-    assert_eq!(
-        (view.mode, view.restart_required),
-        (WorkMode::Shared, false)
-    );
-    assert_eq!(view.problem, None);
+    let shared = into_shared_mode(db, who, || start_seeded(dir, sandbox, &secrets, seed)).await;
+    assert_eq!(shared.shared_database().await.unwrap().problem, None);
     let password_in_files = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|entry| std::fs::read(entry.unwrap().path()).ok())
@@ -365,7 +293,7 @@ async fn an_admin_creates_and_disables_an_operators_login() {
     let (ann_dir, bob_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let ann = desktop(&db, "ann", &sandbox, ann_dir.path()).await;
     let bob = desktop(&db, "bob", &sandbox, bob_dir.path()).await;
-    let dave = format!("{}_dave", db.name);
+    let dave = db.login_name("dave");
     let new_login = |login: &str, password: &str| switchboard_ipc::NewOperatorLogin {
         name: "Dave".into(),
         login: login.into(),

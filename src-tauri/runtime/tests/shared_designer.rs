@@ -5,21 +5,18 @@
 
 mod common;
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use common::eventually;
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use switchboard_engine::clock::SystemClock;
+use common::shared_db::{PASSWORD, SharedDb, into_shared_mode, start_runtime};
 use switchboard_engine::secrets::{MemorySecrets, SecretKey, SecretStore};
 use switchboard_ipc::{
     ChannelChanges, ChannelHealthState, ErrorCode, MemberKind, NewQueue, NewTelegramChannel,
-    RoutingRule, SharedDatabaseLogin, WorkMode,
+    RoutingRule, WorkMode,
 };
-use switchboard_runtime::{Runtime, RuntimeConfig};
+use switchboard_runtime::Runtime;
 use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
 
-const PASSWORD: &str = "correct horse battery";
 const BOT_TOKEN: &str = "7300001:designer-secret";
 const ONLY_ADMINS: &str =
     "Only an admin (with the CanManageChats permission) can change chat settings.";
@@ -29,102 +26,35 @@ fn user_id(who: &str) -> String {
     format!("00000000-0000-4000-8000-00000000000{n}")
 }
 
-struct Shared {
-    owner: PgPool,
-    address: String,
-    name: String,
-}
-
 /// A migrated database with one queue, Ann (an admin) and Bob (an operator), each with a login.
-async fn shared_database() -> Shared {
-    let url = std::env::var("SWITCHBOARD_TEST_PG_URL").expect(
-        "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres",
-    );
-    let server = PgConnectOptions::from_str(&url).unwrap();
-    let name = format!(
-        "t_{}",
-        &switchboard_engine::domain::new_id().replace('-', "")[..16]
-    );
-    let cluster = PgPool::connect_with(server.clone()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&cluster)
-        .await
-        .unwrap();
-    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
-    let owner = switchboard_engine::postgres::connect_and_migrate(&db_url)
-        .await
-        .unwrap();
+async fn shared_database() -> SharedDb {
+    let db = SharedDb::create().await;
     sqlx::query(
         "INSERT INTO queues (id, name, rule)
          VALUES ('00000000-0000-4000-8000-0000000000a1', 'Support', 'to_all')",
     )
-    .execute(&owner)
+    .execute(&db.owner)
     .await
     .unwrap();
     for who in ["ann", "bob"] {
-        sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($2, initcap($1), 0)")
-            .bind(who)
-            .bind(user_id(who))
-            .execute(&owner)
-            .await
-            .unwrap();
-        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, $4)")
-            .bind(format!("{name}_{who}"))
-            .bind(PASSWORD)
-            .bind(user_id(who))
-            .bind(who == "ann")
-            .execute(&owner)
-            .await
-            .unwrap();
+        db.person(who, &user_id(who), who == "ann", &[]).await;
     }
-    Shared {
-        owner,
-        address: format!("{}:{}/{name}", server.get_host(), server.get_port()),
-        name,
-    }
+    db
 }
 
 async fn start(dir: &std::path::Path, sandbox: &Sandbox, secrets: &MemorySecrets) -> Arc<Runtime> {
-    Runtime::start(
-        RuntimeConfig {
-            data_dir: dir.to_owned(),
-            seed_telegram: None,
-            telegram_api_base: sandbox.base_url(),
-            facebook: Default::default(),
-            messenger_listen: None,
-        },
-        Arc::new(secrets.clone()),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap()
+    start_runtime(dir, &sandbox.base_url(), secrets, None).await
 }
 
 /// A desktop connected in Settings and restarted in shared mode, with its keychain.
 async fn desktop(
-    db: &Shared,
+    db: &SharedDb,
     who: &str,
     sandbox: &Sandbox,
     dir: &std::path::Path,
 ) -> (Arc<Runtime>, MemorySecrets) {
     let secrets = MemorySecrets::default();
-    let standalone = start(dir, sandbox, &secrets).await;
-    standalone
-        .connect_shared_database(SharedDatabaseLogin {
-            address: db.address.clone(),
-            user: format!("{}_{who}", db.name),
-            password: PASSWORD.into(),
-            upload: None,
-        })
-        .await
-        .unwrap();
-    standalone.shutdown().await;
-    drop(standalone);
-    let shared = start(dir, sandbox, &secrets).await;
-    assert_eq!(
-        shared.shared_database().await.unwrap().mode,
-        WorkMode::Shared
-    );
+    let shared = into_shared_mode(db, who, || start(dir, sandbox, &secrets)).await;
     (shared, secrets)
 }
 
@@ -146,7 +76,7 @@ fn queue(name: &str, rule: RoutingRule, timeout: Option<u32>) -> NewQueue {
     }
 }
 
-async fn count(db: &Shared, sql: &str) -> i64 {
+async fn count(db: &SharedDb, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&db.owner)
         .await

@@ -5,26 +5,22 @@
 
 mod common;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::eventually;
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use switchboard_engine::clock::SystemClock;
+use common::shared_db::{SharedDb, into_shared_mode, start_runtime};
 use switchboard_engine::secrets::MemorySecrets;
 use switchboard_ipc::{
     AttachmentKind, AttachmentState, ChatState, DeliveryState, MessageView, SendFile,
-    SharedDatabaseLogin, WorkMode,
 };
-use switchboard_runtime::{Runtime, RuntimeConfig, SeedTelegramBot};
+use switchboard_runtime::{Runtime, SeedTelegramBot};
 use switchboard_sandbox::{CustomerMedia, Fault, MediaKind, Sandbox, SandboxConfig};
 use switchboard_sync::router::{RouterClock, SharedRouter};
 
 const TOKEN: &str = "7200019:shared-files-runtime-token";
-const PASSWORD: &str = "correct horse battery";
 const CHANNEL: &str = "0b6f3d0e-6b1c-4c5e-9a55-2f1d3c4b5a19";
 const CUSTOMER: i64 = 77;
 
@@ -46,34 +42,12 @@ fn pdf() -> Vec<u8> {
     bytes
 }
 
-struct Shared {
-    owner: PgPool,
-    address: String,
-    name: String,
-}
-
 /// A migrated database with a `to_all` queue, the sandbox bot's channel, and operators Ann and
 /// Bob with their own logins.
-async fn shared_database(sandbox: &Sandbox) -> Shared {
-    let url = std::env::var("SWITCHBOARD_TEST_PG_URL").expect(
-        "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres",
-    );
-    let server = PgConnectOptions::from_str(&url).unwrap();
-    let name = format!(
-        "t_{}",
-        &switchboard_engine::domain::new_id().replace('-', "")[..16]
-    );
-    let cluster = PgPool::connect_with(server.clone()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&cluster)
-        .await
-        .unwrap();
-    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
-    let owner = switchboard_engine::postgres::connect_and_migrate(&db_url)
-        .await
-        .unwrap();
+async fn shared_database(sandbox: &Sandbox) -> SharedDb {
+    let db = SharedDb::create().await;
     sqlx::query("INSERT INTO queues (id, name, rule) VALUES ('q', 'Support', 'to_all')")
-        .execute(&owner)
+        .execute(&db.owner)
         .await
         .unwrap();
     sqlx::query(
@@ -82,86 +56,33 @@ async fn shared_database(sandbox: &Sandbox) -> Shared {
     )
     .bind(sandbox.base_url())
     .bind(CHANNEL)
-    .execute(&owner)
+    .execute(&db.owner)
     .await
     .unwrap();
     for who in ["ann", "bob"] {
-        for sql in [
-            "INSERT INTO users (id, name, created_at) VALUES ($2, initcap($1), 0)",
-            "INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', $2)",
-        ] {
-            sqlx::query(sql)
-                .bind(who)
-                .bind(user_id(who))
-                .execute(&owner)
-                .await
-                .unwrap();
-        }
-        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, false)")
-            .bind(format!("{name}_{who}"))
-            .bind(PASSWORD)
-            .bind(user_id(who))
-            .execute(&owner)
-            .await
-            .unwrap();
+        db.person(who, &user_id(who), false, &["q"]).await;
     }
-    Shared {
-        owner,
-        address: format!("{}:{}/{name}", server.get_host(), server.get_port()),
-        name,
-    }
-}
-
-async fn start(
-    dir: &std::path::Path,
-    sandbox: &Sandbox,
-    secrets: &MemorySecrets,
-    with_bot: bool,
-) -> Arc<Runtime> {
-    Runtime::start(
-        RuntimeConfig {
-            data_dir: dir.to_owned(),
-            seed_telegram: with_bot.then(|| SeedTelegramBot {
-                api_base: sandbox.base_url(),
-                token: TOKEN.into(),
-            }),
-            telegram_api_base: sandbox.base_url(),
-            facebook: Default::default(),
-            messenger_listen: None,
-        },
-        Arc::new(secrets.clone()),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap()
+    db
 }
 
 /// `who`'s desktop, connected in Settings and restarted in shared mode; `with_bot`: the bot's
 /// token is on this computer, so it may poll and send.
 async fn desktop(
-    db: &Shared,
+    db: &SharedDb,
     who: &str,
     sandbox: &Sandbox,
     dir: &std::path::Path,
     with_bot: bool,
 ) -> Arc<Runtime> {
     let secrets = MemorySecrets::default();
-    let standalone = start(dir, sandbox, &secrets, with_bot).await;
-    let login = SharedDatabaseLogin {
-        address: db.address.clone(),
-        user: format!("{}_{who}", db.name),
-        password: PASSWORD.into(),
-        upload: None,
+    let base = sandbox.base_url();
+    let bot = || {
+        with_bot.then(|| SeedTelegramBot {
+            api_base: sandbox.base_url(),
+            token: TOKEN.into(),
+        })
     };
-    standalone.connect_shared_database(login).await.unwrap();
-    standalone.shutdown().await;
-    drop(standalone);
-    let shared = start(dir, sandbox, &secrets, with_bot).await;
-    assert_eq!(
-        shared.shared_database().await.unwrap().mode,
-        WorkMode::Shared
-    );
-    shared
+    into_shared_mode(db, who, || start_runtime(dir, &base, &secrets, bot())).await
 }
 
 fn media(kind: MediaKind, bytes: Vec<u8>) -> CustomerMedia {

@@ -6,71 +6,26 @@
 
 mod common;
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use common::eventually;
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use switchboard_engine::clock::SystemClock;
+use common::shared_db::{SharedDb, start_runtime};
 use switchboard_engine::secrets::{MemorySecrets, SecretKey, SecretStore};
 use switchboard_ipc::{ChatState, ErrorCode, MessageKind, SharedDatabaseLogin, WorkMode};
 use switchboard_runtime::shared::SHARED_WORKSPACE;
-use switchboard_runtime::{Runtime, RuntimeConfig, SeedTelegramBot};
+use switchboard_runtime::{Runtime, SeedTelegramBot};
 use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
 
 const TOKEN: &str = "7300001:standalone-upload-token";
-const PASSWORD: &str = "correct horse battery";
-
-struct Shared {
-    owner: PgPool,
-    address: String,
-    name: String,
-}
 
 /// A migrated shared database with no channel yet, admin Ann and operator Bob.
-async fn shared_database() -> Shared {
-    let url = std::env::var("SWITCHBOARD_TEST_PG_URL").expect(
-        "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres",
-    );
-    let server = PgConnectOptions::from_str(&url).unwrap();
-    let name = format!(
-        "t_{}",
-        &switchboard_engine::domain::new_id().replace('-', "")[..16]
-    );
-    let cluster = PgPool::connect_with(server.clone()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&cluster)
-        .await
-        .unwrap();
-    cluster.close().await;
-    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
-    let owner = switchboard_engine::postgres::connect_and_migrate(&db_url)
-        .await
-        .unwrap();
-    for (who, id, admin) in [
-        ("ann", "00000000-0000-4000-8000-0000000000a1", true),
-        ("bob", "00000000-0000-4000-8000-0000000000b2", false),
-    ] {
-        sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, initcap($2), 0)")
-            .bind(id)
-            .bind(who)
-            .execute(&owner)
-            .await
-            .unwrap();
-        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, $4)")
-            .bind(format!("{name}_{who}"))
-            .bind(PASSWORD)
-            .bind(id)
-            .bind(admin)
-            .execute(&owner)
-            .await
-            .unwrap();
-    }
-    Shared {
-        owner,
-        address: format!("{}:{}/{name}", server.get_host(), server.get_port()),
-        name,
-    }
+async fn shared_database() -> SharedDb {
+    let db = SharedDb::create().await;
+    db.person("ann", "00000000-0000-4000-8000-0000000000a1", true, &[])
+        .await;
+    db.person("bob", "00000000-0000-4000-8000-0000000000b2", false, &[])
+        .await;
+    db
 }
 
 async fn start(
@@ -79,22 +34,11 @@ async fn start(
     secrets: &MemorySecrets,
     seed: bool,
 ) -> Arc<Runtime> {
-    Runtime::start(
-        RuntimeConfig {
-            data_dir: dir.to_owned(),
-            seed_telegram: seed.then(|| SeedTelegramBot {
-                api_base: sandbox.base_url(),
-                token: TOKEN.into(),
-            }),
-            telegram_api_base: sandbox.base_url(),
-            facebook: Default::default(),
-            messenger_listen: None,
-        },
-        Arc::new(secrets.clone()),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap()
+    let bot = seed.then(|| SeedTelegramBot {
+        api_base: sandbox.base_url(),
+        token: TOKEN.into(),
+    });
+    start_runtime(dir, &sandbox.base_url(), secrets, bot).await
 }
 
 fn customer(text: &str) -> CustomerMessage {
@@ -161,10 +105,8 @@ async fn a_standalone_admin_connects_with_upload_and_continues_in_shared_mode() 
     assert_eq!(view.upload_result, None);
 
     let login = |who: &str| SharedDatabaseLogin {
-        address: db.address.clone(),
-        user: format!("{}_{who}", db.name),
-        password: PASSWORD.into(),
         upload: Some(true),
+        ..db.login(who)
     };
     // Bob is not an admin: refused in words, nothing recorded, nothing uploaded.
     let refused = standalone

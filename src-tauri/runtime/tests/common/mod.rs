@@ -31,3 +31,5 @@ pub fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
     }
     bytes
 }
+
+pub mod shared_db;
