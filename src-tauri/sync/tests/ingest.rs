@@ -228,12 +228,11 @@ async fn a_customers_edit_replaces_the_text_once_and_only_when_newer() {
             .unwrap();
         assert_eq!(n, 0, "an edit already applied, or older, changes nothing");
     }
-    let (text, edited_at): (String, Option<i64>) = sqlx::query_as(
-        "SELECT text, edited_at FROM messages WHERE provider_key = '42/1'",
-    )
-    .fetch_one(&db.owner)
-    .await
-    .unwrap();
+    let (text, edited_at): (String, Option<i64>) =
+        sqlx::query_as("SELECT text, edited_at FROM messages WHERE provider_key = '42/1'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
     assert_eq!((text.as_str(), edited_at), ("Hello", Some(5_000)));
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM messages").await, 1);
 
@@ -252,27 +251,34 @@ async fn a_customers_edit_replaces_the_text_once_and_only_when_newer() {
     .await
     .unwrap();
     assert_eq!(n, 2);
-    let (text, edited_at): (String, Option<i64>) = sqlx::query_as(
-        "SELECT text, edited_at FROM messages WHERE provider_key = '43/7'",
-    )
-    .fetch_one(&db.owner)
-    .await
-    .unwrap();
-    assert_eq!((text.as_str(), edited_at), ("Order 1234, not 1243", Some(6_000)));
+    let (text, edited_at): (String, Option<i64>) =
+        sqlx::query_as("SELECT text, edited_at FROM messages WHERE provider_key = '43/7'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        (text.as_str(), edited_at),
+        ("Order 1234, not 1243", Some(6_000))
+    );
 
     // A desktop without the lease cannot edit either.
     let mut bob = db.desktop_of("ann").await;
-    let refused = ingest(&mut bob, "bob-desktop", fencing, 14, &[edit("Hacked", 9_000)])
-        .await
-        .unwrap_err();
-    assert!(refused.contains("lease"), "{refused}");
-    // Nor call the inner function directly.
-    let direct = sqlx::query(
-        "SELECT sb_ingest_telegram_messages('tg', 'ann-desktop', $1, 15, '[]'::JSONB)",
+    let refused = ingest(
+        &mut bob,
+        "bob-desktop",
+        fencing,
+        14,
+        &[edit("Hacked", 9_000)],
     )
-    .bind(fencing)
-    .execute(&mut desktop)
     .await
     .unwrap_err();
+    assert!(refused.contains("lease"), "{refused}");
+    // Nor call the inner function directly.
+    let direct =
+        sqlx::query("SELECT sb_ingest_telegram_messages('tg', 'ann-desktop', $1, 15, '[]'::JSONB)")
+            .bind(fencing)
+            .execute(&mut desktop)
+            .await
+            .unwrap_err();
     assert!(direct.to_string().contains("permission denied"), "{direct}");
 }

@@ -27,7 +27,10 @@ pub use queues::{
     ChatRoutingFacts, MAX_COMPLETION_TIMEOUT_MIN, OperatorRow, QueueRow, queue_name_taken,
     validate_queue,
 };
-pub use routing::{RoutingChanges, RoutingRecord, candidates_json, parse_status, status_str};
+pub use routing::{
+    DecisionRecord, RoutingChanges, RoutingRecord, candidates_json, name_or_default, parse_status,
+    status_str,
+};
 
 use std::path::Path;
 use std::str::FromStr;

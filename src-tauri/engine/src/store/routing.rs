@@ -193,13 +193,19 @@ impl Store {
                     .await?;
             }
         }
-        let mut rows = Vec::with_capacity(changes.decisions.len());
-        for decision in changes.decisions {
-            if let Some((row, line)) = decision_row(&mut tx, decision).await? {
-                if let Some(line) = line {
-                    system_line(&mut tx, row.chat_id, &line, now).await?;
-                }
-                rows.push(row);
+        let names = if changes.decisions.is_empty() {
+            HashMap::new()
+        } else {
+            user_names(&mut tx).await?
+        };
+        let rows: Vec<_> = changes
+            .decisions
+            .iter()
+            .filter_map(|d| DecisionRecord::of(d, |id| name_or_default(&names, id)))
+            .collect();
+        for row in &rows {
+            if let Some(line) = &row.line {
+                system_line(&mut tx, row.chat_id, line, now).await?;
             }
         }
         insert_decisions(&mut tx, &rows, now).await?;
@@ -334,14 +340,6 @@ async fn replace_offers(
     Ok(())
 }
 
-async fn user_name(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<String, StoreError> {
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(name.unwrap_or_else(|| "an operator".into()))
-}
-
 /// The candidates of a decision as stored in `routing_decisions.candidates`.
 pub fn candidates_json(why: &Why) -> String {
     let list: Vec<_> = why
@@ -355,96 +353,125 @@ pub fn candidates_json(why: &Why) -> String {
     serde_json::Value::from(list).to_string()
 }
 
-/// One `routing_decisions` row, and the system line the decision adds to the chat.
-async fn decision_row<'d>(
-    tx: &mut Transaction<'_, Sqlite>,
-    decision: &'d Decision,
-) -> Result<Option<(DecisionRow<'d>, Option<String>)>, StoreError> {
-    let (chat_id, kind, why, chosen, summary, line): (
-        &'d str,
-        &'static str,
-        Option<&'d Why>,
-        Option<&'d str>,
-        String,
-        Option<String>,
-    ) = match decision {
-        Decision::Offer { chat_id, why, .. } => {
-            (chat_id, "offer", Some(why), None, why.summary.clone(), None)
-        }
-        Decision::Assign {
-            chat_id,
-            operator_id,
-            why,
-        } => (
-            chat_id,
-            "assign",
-            Some(why),
-            Some(operator_id),
-            why.summary.clone(),
-            Some(format!(
-                "Chat assigned to {}",
-                user_name(tx, operator_id).await?
-            )),
-        ),
-        Decision::WithdrawOffer {
-            chat_id,
-            operator_id,
-            why,
-        } => (
-            chat_id,
-            "withdraw",
-            None,
-            Some(operator_id),
-            why.clone(),
-            None,
-        ),
-        Decision::SetInactive {
-            operator_id,
-            chat_id,
-            why,
-        } => (
-            chat_id,
-            "set_inactive",
-            None,
-            Some(operator_id),
-            why.clone(),
-            Some(format!(
-                "{} did not accept the chat in time and is now Inactive",
-                user_name(tx, operator_id).await?
-            )),
-        ),
-        Decision::Complete { chat_id, why } => (
-            chat_id,
-            "complete",
-            None,
-            None,
-            why.clone(),
-            Some(format!("Chat completed: {why}")),
-        ),
-        Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why.clone(), None),
-        Decision::Refuse { .. } => return Ok(None),
-    };
-    let row = DecisionRow {
-        chat_id,
-        kind,
-        why,
-        chosen,
-        summary,
-    };
-    Ok(Some((row, line)))
+/// What a routing decision leaves behind: its `routing_decisions` row and the system line a
+/// person reads in the chat. Shared by standalone's store and shared mode's router, so the log
+/// and the lines read the same in both modes.
+pub struct DecisionRecord<'d> {
+    pub chat_id: &'d str,
+    pub kind: &'static str,
+    pub why: Option<&'d Why>,
+    pub chosen: Option<&'d str>,
+    pub summary: &'d str,
+    pub line: Option<String>,
 }
 
-struct DecisionRow<'d> {
-    chat_id: &'d str,
-    kind: &'static str,
-    why: Option<&'d Why>,
-    chosen: Option<&'d str>,
-    summary: String,
+impl<'d> DecisionRecord<'d> {
+    /// `None` for a refusal (not logged). `name_of` gives an operator's display name.
+    pub fn of(decision: &'d Decision, name_of: impl Fn(&str) -> String) -> Option<Self> {
+        let (chat_id, kind, why, chosen, summary, line) = match decision {
+            Decision::Offer { chat_id, why, .. } => (
+                chat_id,
+                "offer",
+                Some(why),
+                None,
+                why.summary.as_str(),
+                None,
+            ),
+            Decision::Assign {
+                chat_id,
+                operator_id,
+                why,
+            } => (
+                chat_id,
+                "assign",
+                Some(why),
+                Some(operator_id),
+                why.summary.as_str(),
+                Some(format!("Chat assigned to {}", name_of(operator_id))),
+            ),
+            Decision::WithdrawOffer {
+                chat_id,
+                operator_id,
+                why,
+            } => (
+                chat_id,
+                "withdraw",
+                None,
+                Some(operator_id),
+                why.as_str(),
+                None,
+            ),
+            Decision::SetInactive {
+                operator_id,
+                chat_id,
+                why,
+            } => (
+                chat_id,
+                "set_inactive",
+                None,
+                Some(operator_id),
+                why.as_str(),
+                Some(format!(
+                    "{} did not accept the chat in time and is now Inactive",
+                    name_of(operator_id)
+                )),
+            ),
+            Decision::Complete { chat_id, why } => (
+                chat_id,
+                "complete",
+                None,
+                None,
+                why.as_str(),
+                Some(format!("Chat completed: {why}")),
+            ),
+            Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why.as_str(), None),
+            Decision::Refuse { .. } => return None,
+        };
+        Some(Self {
+            chat_id,
+            kind,
+            why,
+            chosen: chosen.map(String::as_str),
+            summary,
+            line,
+        })
+    }
+
+    pub fn rule(&self) -> Option<&'static str> {
+        self.why.map(|w| w.rule.as_str())
+    }
+
+    pub fn candidates(&self) -> String {
+        self.why.map_or_else(|| "[]".to_owned(), candidates_json)
+    }
+
+    pub fn tie_break(&self) -> Option<&'d str> {
+        self.why.and_then(|w| w.tie_break.as_deref())
+    }
+}
+
+/// Every user's display name, for the system lines.
+async fn user_names(tx: &mut Transaction<'_, Sqlite>) -> Result<HashMap<Id, String>, StoreError> {
+    Ok(
+        sqlx::query_as::<_, (Id, String)>("SELECT id, name FROM users")
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// An operator's name, or words for one the database no longer has.
+pub fn name_or_default(names: &HashMap<Id, String>, id: &str) -> String {
+    names
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| "an operator".into())
 }
 
 async fn insert_decisions(
     tx: &mut Transaction<'_, Sqlite>,
-    rows: &[DecisionRow<'_>],
+    rows: &[DecisionRecord<'_>],
     now: Millis,
 ) -> Result<(), StoreError> {
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
@@ -456,11 +483,11 @@ async fn insert_decisions(
                 .push_bind(d.chat_id)
                 .push_bind(now)
                 .push_bind(d.kind)
-                .push_bind(d.why.map(|w| w.rule.as_str()))
-                .push_bind(d.why.map(candidates_json).unwrap_or_else(|| "[]".into()))
+                .push_bind(d.rule())
+                .push_bind(d.candidates())
                 .push_bind(d.chosen)
-                .push_bind(d.summary.as_str())
-                .push_bind(d.why.and_then(|w| w.tie_break.as_deref()));
+                .push_bind(d.summary)
+                .push_bind(d.tie_break());
         });
         insert.build().execute(&mut **tx).await?;
     }

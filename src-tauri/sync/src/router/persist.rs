@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use sqlx::PgConnection;
 use switchboard_engine::clock::Millis;
 use switchboard_engine::domain::new_id;
-use switchboard_engine::routing::{Decision, RoutedChat, RoutedState, RoutingState, Why};
-use switchboard_engine::store::{candidates_json, status_str};
+use switchboard_engine::routing::{Decision, RoutedChat, RoutedState, RoutingState};
+use switchboard_engine::store::{DecisionRecord, name_or_default, status_str};
 
 use super::load::Loaded;
 use crate::SyncError;
@@ -181,81 +181,23 @@ async fn record_all(
     names: &HashMap<String, String>,
     now: Millis,
 ) -> Result<(), SyncError> {
-    let name = |id: &str| {
-        names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| "an operator".into())
-    };
     let mut rows = DecisionRows::default();
     let (mut line_ids, mut line_chats, mut line_texts) = (Vec::new(), Vec::new(), Vec::new());
-    for decision in decisions {
-        let (chat_id, kind, why, chosen, summary, line): (
-            &str,
-            &str,
-            Option<&Why>,
-            Option<&str>,
-            &str,
-            Option<String>,
-        ) = match decision {
-            Decision::Offer { chat_id, why, .. } => {
-                (chat_id, "offer", Some(why), None, &why.summary, None)
-            }
-            Decision::Assign {
-                chat_id,
-                operator_id,
-                why,
-            } => (
-                chat_id,
-                "assign",
-                Some(why),
-                Some(operator_id),
-                &why.summary,
-                Some(format!("Chat assigned to {}", name(operator_id))),
-            ),
-            Decision::WithdrawOffer {
-                chat_id,
-                operator_id,
-                why,
-            } => (chat_id, "withdraw", None, Some(operator_id), why, None),
-            Decision::SetInactive {
-                operator_id,
-                chat_id,
-                why,
-            } => (
-                chat_id,
-                "set_inactive",
-                None,
-                Some(operator_id),
-                why,
-                Some(format!(
-                    "{} did not accept the chat in time and is now Inactive",
-                    name(operator_id)
-                )),
-            ),
-            Decision::Complete { chat_id, why } => (
-                chat_id,
-                "complete",
-                None,
-                None,
-                why,
-                Some(format!("Chat completed: {why}")),
-            ),
-            Decision::Wait { chat_id, why } => (chat_id, "wait", None, None, why, None),
-            Decision::Refuse { .. } => continue,
-        };
+    for record in decisions
+        .iter()
+        .filter_map(|d| DecisionRecord::of(d, |id| name_or_default(names, id)))
+    {
         rows.ids.push(new_id());
-        rows.chats.push(chat_id.to_owned());
-        rows.kinds.push(kind);
-        rows.rules.push(why.map(|w| w.rule.as_str()));
-        rows.candidates
-            .push(why.map_or_else(|| "[]".to_owned(), candidates_json));
-        rows.chosen.push(chosen.map(str::to_owned));
-        rows.reasons.push(summary.to_owned());
-        rows.tie_breaks.push(why.and_then(|w| w.tie_break.clone()));
-        if let Some(line) = line {
+        rows.chats.push(record.chat_id.to_owned());
+        rows.kinds.push(record.kind);
+        rows.rules.push(record.rule());
+        rows.candidates.push(record.candidates());
+        rows.chosen.push(record.chosen.map(str::to_owned));
+        rows.reasons.push(record.summary.to_owned());
+        rows.tie_breaks.push(record.tie_break().map(str::to_owned));
+        if let Some(line) = record.line {
             line_ids.push(new_id());
-            line_chats.push(chat_id.to_owned());
+            line_chats.push(record.chat_id.to_owned());
             line_texts.push(line);
         }
     }
