@@ -10,10 +10,18 @@ use crate::convert;
 use crate::errors::{to_ipc, validate_id};
 
 impl Runtime {
-    /// Standalone mode's admin check. In shared mode the designer's calls go to
-    /// `shared_designer.rs`; what still reaches this there is Facebook Messenger's.
+    /// The admin check. In shared mode the designer's calls go to `shared_designer.rs`; what
+    /// still reaches this there is Facebook's (settings, page selection), and the shared database
+    /// is asked whether this login is an admin.
     pub(crate) async fn require_admin(&self) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Facebook Messenger")?;
+        if self.shared.is_some() {
+            let mut conn = self
+                .designer_database()?
+                .acquire()
+                .await
+                .map_err(crate::shared_designer::designer_error)?;
+            return self.require_shared_admin(&mut conn).await;
+        }
         if self
             .store
             .local_user_can_manage_chats()

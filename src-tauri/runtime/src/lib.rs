@@ -15,6 +15,7 @@ mod router;
 pub mod shared;
 mod shared_admin;
 mod shared_designer;
+mod shared_facebook;
 mod shared_ops;
 mod shared_upload;
 

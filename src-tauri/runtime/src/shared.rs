@@ -450,17 +450,6 @@ impl Runtime {
     pub fn subscribe_database(&self) -> tokio::sync::broadcast::Receiver<()> {
         self.database_events.subscribe()
     }
-
-    /// In shared mode, what changes workspace configuration is not available on the desktop yet.
-    pub(crate) fn refuse_in_shared_mode(&self, what: &str) -> Result<(), IpcError> {
-        if self.shared.is_some() {
-            return Err(IpcError::new(
-                ErrorCode::Conflict,
-                format!("{what} is not available in shared mode yet."),
-            ));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

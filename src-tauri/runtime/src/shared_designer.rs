@@ -25,10 +25,10 @@ use crate::shared::SHARED_WORKSPACE;
 const CACHE_WAIT: Duration = Duration::from_secs(15);
 
 /// The standalone refusal, word for word.
-const ONLY_ADMINS: &str =
+pub(crate) const ONLY_ADMINS: &str =
     "Only an admin (with the CanManageChats permission) can change chat settings.";
 
-type Tx = Transaction<'static, Postgres>;
+pub(crate) type Tx = Transaction<'static, Postgres>;
 
 /// Whether this session's login is an enabled Switchboard admin: the user it maps to has
 /// `CanManageChats` and the role is a member of `switchboard_admin` (the two are kept in step by
@@ -39,7 +39,7 @@ const IS_ADMIN: &str = "SELECT EXISTS (
        AND pg_has_role(session_user, 'switchboard_admin', 'MEMBER'))";
 
 impl Runtime {
-    fn designer_database(&self) -> Result<&sqlx::PgPool, IpcError> {
+    pub(crate) fn designer_database(&self) -> Result<&sqlx::PgPool, IpcError> {
         self.shared
             .as_ref()
             .map(|run| run.desktop.database())
@@ -52,7 +52,10 @@ impl Runtime {
     }
 
     /// Refuses anyone but an admin, asking the shared database.
-    async fn require_shared_admin(&self, conn: &mut sqlx::PgConnection) -> Result<(), IpcError> {
+    pub(crate) async fn require_shared_admin(
+        &self,
+        conn: &mut sqlx::PgConnection,
+    ) -> Result<(), IpcError> {
         let admin: bool = sqlx::query_scalar(IS_ADMIN)
             .fetch_one(conn)
             .await
@@ -65,7 +68,7 @@ impl Runtime {
     }
 
     /// A transaction on the shared database as this desktop's login, for an admin only.
-    async fn designer_tx(&self) -> Result<Tx, IpcError> {
+    pub(crate) async fn designer_tx(&self) -> Result<Tx, IpcError> {
         let mut tx = self
             .designer_database()?
             .begin()
@@ -76,7 +79,7 @@ impl Runtime {
     }
 
     /// Commits, then waits until this desktop's cache has what the transaction wrote.
-    async fn commit_designer(&self, mut tx: Tx) -> Result<(), IpcError> {
+    pub(crate) async fn commit_designer(&self, mut tx: Tx) -> Result<(), IpcError> {
         let written = switchboard_sync::desktop::written_in(&mut tx)
             .await
             .map_err(designer_error)?;
@@ -342,8 +345,9 @@ impl Runtime {
         self.channel_view_of(channel_id).await
     }
 
-    /// "Try again" on a shared channel's card: this desktop's poller of the bot starts afresh
-    /// (it concerns this computer only, like giving it the token).
+    /// "Try again" on a shared channel's card: this desktop's poller of the bot, or its work for
+    /// the page (which checks the page token again), starts afresh (it concerns this computer
+    /// only, like giving it the token).
     pub(crate) async fn restart_shared_channel(
         &self,
         channel_id: &str,
@@ -359,6 +363,7 @@ impl Runtime {
         if let Some(run) = &self.shared {
             run.desktop.remove_bot(channel_id).await;
         }
+        self.shared_pages.stop(channel_id).await;
         self.start_shared_bots(None).await;
         self.notify_channels();
         self.channel_view_of(channel_id).await
@@ -441,7 +446,7 @@ async fn ensure_exists(
 
 /// The shared database's answer in words: not an admin, a row that went meanwhile, or the
 /// database out of reach (the designer works online only).
-fn designer_error(error: sqlx::Error) -> IpcError {
+pub(crate) fn designer_error(error: sqlx::Error) -> IpcError {
     if let sqlx::Error::Database(e) = &error {
         return match e.code().as_deref() {
             Some("42501") => IpcError::new(ErrorCode::Forbidden, ONLY_ADMINS),

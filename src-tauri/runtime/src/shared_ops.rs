@@ -31,7 +31,9 @@ impl Runtime {
             | Change::TransferToOperator { chat, .. }
             | Change::SendFile { chat, .. }
             | Change::RetrySend { chat, .. }
-            | Change::RetryFile { chat, .. } => Some(chat.clone()),
+            | Change::RetryFile { chat, .. }
+            | Change::TakeThread { chat }
+            | Change::PassThread { chat } => Some(chat.clone()),
             Change::Status { .. } => None,
         };
         let id = run.desktop.outbox.push(change).await.map_err(|e| {

@@ -2,7 +2,8 @@
 //! the relay stores the page's webhooks in Postgres and turns them into chats there; the router
 //! offers the chat; the operator's desktop — which has the page's token in its keychain and so
 //! holds the page's lease — shows it from its cache, names the customer from the profile API and
-//! sends the reply through the Send API under the 24-hour window.
+//! sends the reply through the Send API under the 24-hour window. Operators take conversations
+//! from bots through the page's lease holder, and a dead page token shows on the card.
 
 mod common;
 
@@ -21,8 +22,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool};
 use switchboard_engine::clock::ManualClock;
 use switchboard_engine::secrets::{MemorySecrets, SecretKey, SecretStore};
 use switchboard_ipc::{
-    AttachmentKind, AttachmentState, ChannelChanges, ChatState, DeliveryState, ErrorCode,
-    MessageKind, ReplyWindowState, SendFile, SharedDatabaseLogin, WorkMode,
+    AttachmentKind, AttachmentState, ChannelChanges, ChannelHealthState, ChannelProblem, ChatState,
+    DeliveryState, ErrorCode, FacebookSettingsUpdate, MessageKind, ReplyWindowState, SendFile,
+    SharedDatabaseLogin, WorkMode,
 };
 use switchboard_messenger::{LoginAttempt, Secret};
 use switchboard_relay::{InboxProcessor, PostgresSink, RelaySecrets, WEBHOOK_PATH, router};
@@ -35,6 +37,10 @@ const VERIFY_TOKEN: &str = "shared-verify-token";
 /// The Acme Support page's channel (ids are UUIDs, as the designer makes them).
 const CHANNEL: &str = "5e0c1d2a-3b4c-4d5e-8f60-718293a4b5c6";
 const ANN: &str = "00000000-0000-4000-8000-000000000001";
+/// An operator (not an admin) of the same queue.
+const BOB: &str = "00000000-0000-4000-8000-000000000002";
+/// An operator of no queue.
+const CARL: &str = "00000000-0000-4000-8000-000000000003";
 const HOUR: i64 = 60 * 60 * 1000;
 
 /// The Support page's token, from a Facebook Login as its admin, with the app subscribed.
@@ -70,11 +76,34 @@ struct Shared {
     owner: PgPool,
     address: String,
     name: String,
+    server: PgConnectOptions,
 }
 
 /// A migrated database with a `to_all` queue, the page's channel, the workspace's Facebook app
 /// id, and Ann (an admin) with her own login.
 async fn shared_database(fb: &Fb) -> Shared {
+    let db = bare_database().await;
+    sqlx::query(
+        "INSERT INTO channels (id, provider, name, queue_id, api_base, external_id, created_at)
+         VALUES ($1, 'messenger', 'Acme Support', 'q', $2, $3, 0)",
+    )
+    .bind(CHANNEL)
+    .bind(fb.sandbox.base_url())
+    .bind(SUPPORT)
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('FacebookAppId', $1)")
+        .bind(APP_ID)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    db
+}
+
+/// A migrated database with a `to_all` queue, Ann (an admin) and Bob (an operator) in it, and
+/// Carl (an operator of no queue), each with their own login; no channel, no Facebook app.
+async fn bare_database() -> Shared {
     let url = std::env::var("SWITCHBOARD_TEST_PG_URL").expect(
         "SWITCHBOARD_TEST_PG_URL is not set: run the tests with `cargo xtask test`, which starts a throwaway Postgres",
     );
@@ -96,42 +125,67 @@ async fn shared_database(fb: &Fb) -> Shared {
         .execute(&owner)
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO channels (id, provider, name, queue_id, api_base, external_id, created_at)
-         VALUES ($1, 'messenger', 'Acme Support', 'q', $2, $3, 0)",
-    )
-    .bind(CHANNEL)
-    .bind(fb.sandbox.base_url())
-    .bind(SUPPORT)
-    .execute(&owner)
-    .await
-    .unwrap();
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('FacebookAppId', $1)")
-        .bind(APP_ID)
-        .execute(&owner)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, 'Ann', 0)")
-        .bind(ANN)
-        .execute(&owner)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', $1)")
-        .bind(ANN)
-        .execute(&owner)
-        .await
-        .unwrap();
-    sqlx::query("SELECT sb_create_operator_role($1, $2, $3, true)")
-        .bind(format!("{name}_ann"))
-        .bind(PASSWORD)
-        .bind(ANN)
-        .execute(&owner)
-        .await
-        .unwrap();
+    for (id, who, admin, in_queue) in [
+        (ANN, "ann", true, true),
+        (BOB, "bob", false, true),
+        (CARL, "carl", false, false),
+    ] {
+        let mut display = who.to_owned();
+        display[..1].make_ascii_uppercase();
+        sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, $2, 0)")
+            .bind(id)
+            .bind(&display)
+            .execute(&owner)
+            .await
+            .unwrap();
+        if in_queue {
+            sqlx::query("INSERT INTO queue_operators (queue_id, user_id) VALUES ('q', $1)")
+                .bind(id)
+                .execute(&owner)
+                .await
+                .unwrap();
+        }
+        sqlx::query("SELECT sb_create_operator_role($1, $2, $3, $4)")
+            .bind(format!("{name}_{who}"))
+            .bind(PASSWORD)
+            .bind(id)
+            .bind(admin)
+            .execute(&owner)
+            .await
+            .unwrap();
+    }
     Shared {
         owner,
         address: format!("{}:{}/{name}", server.get_host(), server.get_port()),
         name,
+        server,
+    }
+}
+
+impl Shared {
+    /// A connection as one of the operators' own login roles.
+    async fn login(&self, who: &str) -> PgPool {
+        PgPool::connect_with(
+            self.server
+                .clone()
+                .database(&self.name)
+                .username(&format!("{}_{who}", self.name))
+                .password(PASSWORD),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Whether some desktop holds the channel's live lease.
+    async fn lease_held(&self, channel: &str) -> bool {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT FROM connector_leases
+                            WHERE channel_id = $1 AND expires_at > sb_now_ms())",
+        )
+        .bind(channel)
+        .fetch_one(&self.owner)
+        .await
+        .unwrap()
     }
 }
 
@@ -203,6 +257,24 @@ async fn ann_desktop(
     clock: &ManualClock,
 ) -> Arc<Runtime> {
     let secrets = MemorySecrets::default();
+    secrets
+        .put(
+            &SecretKey::channel_token(switchboard_runtime::shared::SHARED_WORKSPACE, CHANNEL),
+            token.expose(),
+        )
+        .unwrap();
+    desktop(db, fb, dir, "ann", &secrets, clock).await
+}
+
+/// `who`'s desktop with this keychain: connected in Settings, restarted in shared mode.
+async fn desktop(
+    db: &Shared,
+    fb: &Fb,
+    dir: &std::path::Path,
+    who: &str,
+    secrets: &MemorySecrets,
+    clock: &ManualClock,
+) -> Arc<Runtime> {
     let standalone = Runtime::start(
         config(dir, fb),
         Arc::new(secrets.clone()),
@@ -213,7 +285,7 @@ async fn ann_desktop(
     standalone
         .connect_shared_database(SharedDatabaseLogin {
             address: db.address.clone(),
-            user: format!("{}_ann", db.name),
+            user: format!("{}_{who}", db.name),
             password: PASSWORD.into(),
             upload: None,
         })
@@ -221,12 +293,6 @@ async fn ann_desktop(
         .unwrap();
     standalone.shutdown().await;
     drop(standalone);
-    secrets
-        .put(
-            &SecretKey::channel_token(switchboard_runtime::shared::SHARED_WORKSPACE, CHANNEL),
-            token.expose(),
-        )
-        .unwrap();
     let shared = Runtime::start(
         config(dir, fb),
         Arc::new(secrets.clone()),
@@ -241,12 +307,24 @@ async fn ann_desktop(
     shared
 }
 
+fn now_ms() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
 struct Setup {
     fb: Fb,
     db: Shared,
     relay: Relay,
     clock: ManualClock,
     ann: Arc<Runtime>,
+    /// The page token in Ann's keychain.
+    token: Secret,
     _dir: tempfile::TempDir,
 }
 
@@ -262,14 +340,7 @@ async fn setup() -> Setup {
         .set_webhook(APP_ID, &relay.url, VERIFY_TOKEN)
         .await
         .expect("the sandbox verifies the relay's endpoint");
-    let now = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap();
-    let clock = ManualClock::at(now);
+    let clock = ManualClock::at(now_ms());
     let dir = tempfile::tempdir().unwrap();
     let ann = ann_desktop(&db, &fb, dir.path(), &token, &clock).await;
     Setup {
@@ -278,6 +349,7 @@ async fn setup() -> Setup {
         relay,
         clock,
         ann,
+        token,
         _dir: dir,
     }
 }
@@ -539,5 +611,164 @@ async fn files_go_both_ways_through_the_shared_database() {
             .any(|m| m.kind == MessageKind::Outbound && m.delivery == Some(DeliveryState::Sent))
     })
     .await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_a_bot_holds_is_taken_over_from_a_shared_desktop_and_routed() {
+    let s = setup().await;
+    let (ann, control) = (&s.ann, s.fb.sandbox.facebook());
+    eventually("Ann's desktop holds the page's lease", || async {
+        s.db.lease_held(CHANNEL).await
+    })
+    .await;
+    let psid = s.customer("Lena");
+    control
+        .bot_holds_thread(SUPPORT, &psid, "555000111")
+        .unwrap();
+    control
+        .customer_writes(SUPPORT, &psid, "I want to talk to the bot")
+        .unwrap();
+    eventually("the bot's chat reaches Ann's cache", || async {
+        ann.list_chats().await.unwrap().len() == 1
+    })
+    .await;
+    let chat = ann.list_chats().await.unwrap().remove(0);
+    assert_eq!(
+        (
+            chat.state,
+            chat.operator_name.as_deref(),
+            chat.offered_to_me
+        ),
+        (ChatState::Bot, None, false)
+    );
+
+    // Postgres's rule: only an operator of the chat's queue takes it over (Carl is in none).
+    let carl = s.db.login("carl").await;
+    let outcome: String = sqlx::query_scalar(
+        "SELECT sb_apply($1, 'take_thread', jsonb_build_object('chat', $2))::TEXT",
+    )
+    .bind(switchboard_engine::domain::new_id())
+    .bind(&chat.id)
+    .fetch_one(&carl)
+    .await
+    .unwrap();
+    let outcome: serde_json::Value = serde_json::from_str(&outcome).unwrap();
+    assert_eq!(outcome["applied"], false);
+    assert_eq!(
+        outcome["message"],
+        "Only an operator of this chat's queue can take it over from the bot."
+    );
+    // …and the lease holder's functions are fenced: Carl's desktop holds no lease.
+    let fenced = sqlx::query("SELECT sb_messenger_thread_requests($1, 'carl-desktop', 1, 10)")
+        .bind(CHANNEL)
+        .execute(&carl)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        fenced.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("SB009")
+    );
+    carl.close().await;
+
+    // Ann takes it over: the lease holder takes the thread, the chat enters routing.
+    ann.take_thread(&chat.id).await.unwrap();
+    eventually("the chat is offered to Ann", || async {
+        ann.list_chats()
+            .await
+            .unwrap()
+            .first()
+            .is_some_and(|c| c.id == chat.id && c.offered_to_me)
+    })
+    .await;
+    assert_eq!(
+        control.thread_owner(SUPPORT, &psid).as_deref(),
+        Some(APP_ID),
+        "Switchboard holds the thread"
+    );
+    let lines = |detail: switchboard_ipc::ChatDetail| -> Vec<String> {
+        detail
+            .messages
+            .into_iter()
+            .filter(|m| m.kind == MessageKind::System)
+            .map(|m| m.text)
+            .collect()
+    };
+    assert!(
+        lines(ann.read_chat(&chat.id).await.unwrap())
+            .contains(&"Conversation taken over from the bot by Ann".to_owned())
+    );
+    let again = ann.take_thread(&chat.id).await.unwrap_err();
+    assert_eq!(again.code, ErrorCode::Conflict, "no longer a bot's");
+
+    // Accepted, answered, and given back to Page Inbox: the chat is completed.
+    ann.accept_chat(&chat.id).await.unwrap();
+    eventually("the chat is Ann's", || async {
+        ann.read_chat(&chat.id).await.unwrap().chat.state == ChatState::Active
+    })
+    .await;
+    ann.pass_thread_back(&chat.id).await.unwrap();
+    eventually("the chat is completed", || async {
+        ann.read_chat(&chat.id).await.unwrap().chat.state == ChatState::Completed
+    })
+    .await;
+    assert_eq!(
+        control.thread_owner(SUPPORT, &psid).as_deref(),
+        Some("263902037430900"),
+        "Page Inbox holds the thread"
+    );
+    assert!(
+        lines(ann.read_chat(&chat.id).await.unwrap())
+            .contains(&"Conversation given back to Page Inbox by Ann".to_owned())
+    );
+    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM messenger_thread_requests")
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 0);
+
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_page_token_shows_on_the_card_and_its_desktop_lets_go_of_the_page() {
+    let s = setup().await;
+    let ann = &s.ann;
+    eventually("Ann's desktop holds the page's lease", || async {
+        s.db.lease_held(CHANNEL).await
+    })
+    .await;
+    // The app secret on Ann's desktop: the token is checked (debug_token), and it is alive.
+    ann.update_facebook_settings(FacebookSettingsUpdate {
+        app_id: APP_ID.into(),
+        app_secret: Some(APP_SECRET.into()),
+        redirect_uri: None,
+    })
+    .await
+    .unwrap();
+    let card = || async { ann.list_channels().await.unwrap().remove(0) };
+    assert_eq!(card().await.health, ChannelHealthState::Running);
+
+    // Revoked at Facebook: "Try again" checks it at once (as the daily check would).
+    s.fb.sandbox
+        .facebook()
+        .revoke_token(s.token.expose())
+        .unwrap();
+    ann.restart_channel(CHANNEL).await.unwrap();
+    eventually("the card shows the dead token", || async {
+        card().await.problem == Some(ChannelProblem::TokenRejected)
+    })
+    .await;
+    let reason = card().await.health_reason.unwrap();
+    assert!(
+        reason.ends_with("Reconnect the page: Chat settings → Channels → Add → Facebook."),
+        "{reason}"
+    );
+    eventually(
+        "the page's lease is free for a desktop whose token works",
+        || async { !s.db.lease_held(CHANNEL).await },
+    )
+    .await;
+
     s.stop().await;
 }

@@ -25,7 +25,8 @@ use crate::SyncError;
 /// One thing an operator did. `SendFile`: a photo or document with its caption (checked against
 /// the engine's limits first); `RetrySend`: "Send again" on a failed message of mine;
 /// `RetryFile`: "Download again" on a customer's file (by its attachment id) that could not be
-/// downloaded.
+/// downloaded. `TakeThread`: "Take over" on a Messenger conversation a bot holds; `PassThread`:
+/// "Give back to Page Inbox" on my Messenger chat (the page's lease holder makes the Graph call).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Accept { chat: String },
@@ -39,6 +40,8 @@ pub enum Change {
     SendFile { chat: String, file: FileToSend },
     RetrySend { chat: String, message: String },
     RetryFile { chat: String, file: String },
+    TakeThread { chat: String },
+    PassThread { chat: String },
 }
 
 /// A file an operator sends: it travels in the outbox entry (base64 in its args) and is shown in
@@ -80,14 +83,18 @@ impl Change {
             Change::SendFile { .. } => "send_file",
             Change::RetrySend { .. } => "retry_send",
             Change::RetryFile { .. } => "retry_file",
+            Change::TakeThread { .. } => "take_thread",
+            Change::PassThread { .. } => "pass_thread",
         }
     }
 
     fn args(&self) -> Value {
         match self {
-            Change::Accept { chat } | Change::Decline { chat } | Change::Complete { chat } => {
-                json!({ "chat": chat })
-            }
+            Change::Accept { chat }
+            | Change::Decline { chat }
+            | Change::Complete { chat }
+            | Change::TakeThread { chat }
+            | Change::PassThread { chat } => json!({ "chat": chat }),
             Change::Status { active } => {
                 json!({ "status": if *active { "active" } else { "inactive" } })
             }

@@ -3,7 +3,7 @@
 //! fully connected or left untouched: no channel without a subscribed page, no
 //! secret without a channel.
 
-use switchboard_engine::domain::{Channel, Provider};
+use switchboard_engine::domain::Provider;
 use switchboard_engine::secrets::SecretKey;
 use switchboard_ipc::{ConnectPages, ErrorCode, IpcError, PageConnection};
 use switchboard_messenger::PageAccount;
@@ -19,7 +19,7 @@ impl Runtime {
         &self,
         request: ConnectPages,
     ) -> Result<Vec<PageConnection>, IpcError> {
-        self.require_admin().await?;
+        self.require_page_admin().await?;
         let login_id = validate_id("login", &request.login_id)?;
         if request.page_ids.is_empty() {
             return Err(IpcError::new(
@@ -43,10 +43,10 @@ impl Runtime {
             };
             let outcome = self.connect_page(page).await;
             results.push(match outcome {
-                Ok((channel, refreshed)) => PageConnection {
+                Ok((channel_id, refreshed)) => PageConnection {
                     page_id: page.id.clone(),
                     page_name: page.name.clone(),
-                    channel: Some(self.channel_view_of(&channel.id).await?),
+                    channel: Some(self.channel_view_of(&channel_id).await?),
                     refreshed,
                     error: None,
                 },
@@ -63,8 +63,10 @@ impl Runtime {
         Ok(results)
     }
 
-    /// Subscribe, then keychain, then channel; each failure undoes the steps before it.
-    async fn connect_page(&self, page: &PageAccount) -> Result<(Channel, bool), IpcError> {
+    /// Subscribe, then keychain, then channel; each failure undoes the steps before it. The
+    /// channel's id, and whether it existed (the token was refreshed). In shared mode the channel
+    /// is the shared database's and the token this desktop's (`shared_facebook.rs`).
+    async fn connect_page(&self, page: &PageAccount) -> Result<(String, bool), IpcError> {
         if !can_message(page) {
             return Err(IpcError::new(
                 ErrorCode::Forbidden,
@@ -79,6 +81,9 @@ impl Runtime {
             .subscribe_app(&page.id, &page.access_token)
             .await
             .map_err(graph_error)?;
+        if self.shared.is_some() {
+            return self.connect_shared_page(page, graph.graph_base()).await;
+        }
         let existing = self
             .store
             .channel_by_external_id(Provider::Messenger, &page.id)
@@ -120,6 +125,6 @@ impl Runtime {
             self.restart(channel.clone());
         }
         info!(channel = %channel.id, page = %page.id, refreshed, "connected a Facebook page");
-        Ok((channel, refreshed))
+        Ok((channel.id, refreshed))
     }
 }

@@ -67,7 +67,14 @@ impl Runtime {
 
     /// Designer → Add → Facebook: the dialog URL for the shell to open.
     pub async fn begin_facebook_login(&self) -> Result<LoginStart, IpcError> {
-        self.require_admin().await?;
+        if self.shared.is_some() {
+            // Page selection in shared mode (`shared_facebook.rs`) is not switched on yet.
+            return Err(IpcError::new(
+                ErrorCode::Conflict,
+                "Facebook Messenger is not available in shared mode yet.",
+            ));
+        }
+        self.require_page_admin().await?;
         let app = self.facebook_app().await?;
         let attempt =
             LoginAttempt::new(&app.app_id, &app.redirect_uri, &mut rand::rng()).map_err(|e| {

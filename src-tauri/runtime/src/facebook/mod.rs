@@ -13,6 +13,7 @@ mod settings;
 
 pub use logins::FacebookLogins;
 pub use settings::DEFAULT_REDIRECT_URI;
+pub(crate) use settings::keychain;
 
 /// Where Facebook lives: the real sites, or the sandbox in the demo and tests.
 #[derive(Debug, Clone)]

@@ -72,6 +72,16 @@ impl Runtime {
         {
             return Err(invalid("The redirect URI must be an http(s) address."));
         }
+        let redirect = if redirect == DEFAULT_REDIRECT_URI {
+            ""
+        } else {
+            redirect
+        };
+        if self.shared.is_some() {
+            return self
+                .update_shared_facebook_settings(app_id, secret, redirect)
+                .await;
+        }
         if let Some(secret) = secret {
             let key = SecretKey::facebook_app_secret(self.store.workspace_id());
             self.secrets.put(&key, secret).map_err(keychain)?;
@@ -80,11 +90,6 @@ impl Runtime {
             .set_setting_text(APP_ID, app_id)
             .await
             .map_err(to_ipc)?;
-        let redirect = if redirect == DEFAULT_REDIRECT_URI {
-            ""
-        } else {
-            redirect
-        };
         self.store
             .set_setting_text(REDIRECT_URI, redirect)
             .await
@@ -93,6 +98,45 @@ impl Runtime {
             // Webhooks are signed with the app secret: listen with the new one.
             self.restart_messenger_receiver().await;
         }
+        self.facebook_settings().await
+    }
+
+    /// Shared mode: the app id and the redirect URI are the workspace's (rows of the shared
+    /// database's `settings`, which every desktop's cache and the relay read: the relay tells our
+    /// app's echoes and thread passes by the app id); the app secret goes to this computer's
+    /// keychain only (under the shared namespace). Admins only, online only; returns once this
+    /// desktop's cache has the change. The pages this desktop follows check their tokens again.
+    async fn update_shared_facebook_settings(
+        &self,
+        app_id: &str,
+        secret: Option<&str>,
+        redirect: &str,
+    ) -> Result<FacebookSettings, IpcError> {
+        let mut tx = self.designer_tx().await?;
+        for (key, value) in [(APP_ID, app_id), (REDIRECT_URI, redirect)] {
+            // An empty value removes the setting, as standalone.
+            let query = if value.is_empty() {
+                sqlx::query("DELETE FROM settings WHERE key = $1").bind(key)
+            } else {
+                sqlx::query(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+                     WHERE settings.value IS DISTINCT FROM EXCLUDED.value",
+                )
+                .bind(key)
+                .bind(value)
+            };
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(crate::shared_designer::designer_error)?;
+        }
+        if let Some(secret) = secret {
+            let key = SecretKey::facebook_app_secret(self.store.workspace_id());
+            self.secrets.put(&key, secret).map_err(keychain)?;
+        }
+        self.commit_designer(tx).await?;
+        self.shared_pages.check_tokens_now();
         self.facebook_settings().await
     }
 

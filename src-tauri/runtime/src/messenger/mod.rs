@@ -71,6 +71,20 @@ impl Runtime {
     /// Callback URL and verify token to paste into the Facebook app.
     pub async fn messenger_webhook(&self) -> Result<MessengerWebhook, IpcError> {
         self.require_admin().await?;
+        if self.shared.is_some() {
+            // No desktop has a public address: the relay receives the webhooks.
+            return Ok(MessengerWebhook {
+                callback_url: String::new(),
+                verify_token: String::new(),
+                listening: false,
+                problem: Some(
+                    "In shared mode the relay receives the pages' webhooks, not this desktop: \
+                     paste the relay's callback URL and verify token (from the relay's \
+                     configuration, which also holds the app secret) into the Facebook app."
+                        .into(),
+                ),
+            });
+        }
         let mut view = self
             .messenger
             .view(self.secrets.as_ref(), self.store.workspace_id());
@@ -171,6 +185,9 @@ impl Runtime {
                 token: Secret::new(token),
                 graph,
                 clock: self.clock.clone(),
+                store: self.store.clone(),
+                secrets: self.secrets.clone(),
+                recheck: Default::default(),
             });
         }
     }

@@ -10,7 +10,14 @@
 //!   errors: retried; 10/2018278, 551 and other refusals: failed in words);
 //! - downloads customers' files into Postgres;
 //! - asks the profile API for the names and pictures of new customers (the relay names them
-//!   "Messenger user …1234").
+//!   "Messenger user …1234");
+//! - takes conversations from bots and gives them back to Page Inbox when an operator asks
+//!   (`sb_apply` `take_thread` / `pass_thread`, migration 0023).
+//!
+//! Every desktop following the page also checks its own token with `debug_token` at start and
+//! daily (and when a send says the token died), as standalone does: a dead token shows on the
+//! page's card on this desktop, and this desktop lets go of the page's lease until it is
+//! reconnected, so a desktop whose token works sends instead.
 //!
 //! Every write is fenced by the lease's token (`SB009` once another desktop holds it): a desktop
 //! that lost the lease while it slept cannot mark a reply sent twice or store anything.
@@ -24,14 +31,17 @@ use std::time::Duration;
 use sqlx::postgres::{PgListener, PgPool};
 use switchboard_engine::clock::Clock;
 use switchboard_engine::domain::{Channel, ChannelHealth, ChannelProblem};
-use switchboard_engine::store::MAX_FETCH_ATTEMPTS;
+use switchboard_engine::secrets::{SecretKey, SecretStore};
+use switchboard_engine::store::{MAX_FETCH_ATTEMPTS, Store};
 use switchboard_messenger::{
-    AttachmentType, GraphApi, GraphError, Secret, SendError, SendFailure, SendPolicy, send_policy,
-    split_for_messenger,
+    AttachmentType, GraphApi, GraphError, Secret, SendError, SendFailure, SendPolicy, TokenHealth,
+    send_failure, send_policy, split_for_messenger, token_health,
 };
 use switchboard_sync::lease::{LeaseEvent, LeaseHolder, LeasePolicy};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
+
+use super::PAGE_INBOX_APP_ID;
 
 /// How often the holder looks for due work when no change notification woke it.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
@@ -42,6 +52,10 @@ const PROFILE_TIMEOUT: Duration = Duration::from_secs(5);
 const PROFILE_ATTEMPTS: i32 = 4;
 /// What `sb_file_fetched` (0019) keeps; Messenger's own limit is 25 MB.
 const MAX_SHARED_FILE: usize = 20 * 1024 * 1024;
+/// How often the page token is checked with `debug_token` (and at start), as standalone.
+const TOKEN_CHECK_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Tries of a thread control call that Facebook could not answer before the request fails.
+const THREAD_ATTEMPTS: i32 = 5;
 
 /// What this desktop does with a page (the channel card shows it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +81,7 @@ pub(crate) struct SharedPages {
 struct RunningPage {
     state: watch::Receiver<PageState>,
     stop: watch::Sender<bool>,
+    recheck: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -77,6 +92,12 @@ pub(crate) struct PageWork {
     pub token: Secret,
     pub graph: GraphApi,
     pub clock: Arc<dyn Clock>,
+    /// This desktop's cache, for the workspace's app id (`debug_token`).
+    pub store: Store,
+    /// This computer's keychain, for the app secret (`debug_token`), read at each check.
+    pub secrets: Arc<dyn SecretStore>,
+    /// Check the token now (a send said it died; the app settings changed).
+    pub recheck: Arc<Notify>,
 }
 
 impl SharedPages {
@@ -104,13 +125,29 @@ impl SharedPages {
         let (state_tx, state) = watch::channel(PageState::Standby);
         let (stop, stop_rx) = watch::channel(false);
         let channel_id = work.channel.id.clone();
+        let recheck = work.recheck.clone();
         let task = tokio::spawn(follow(
             Arc::new(work),
             self.holder_id.clone(),
             state_tx,
             stop_rx,
         ));
-        pages.insert(channel_id, RunningPage { state, stop, task });
+        pages.insert(
+            channel_id,
+            RunningPage {
+                state,
+                stop,
+                recheck,
+                task,
+            },
+        );
+    }
+
+    /// Every page this desktop follows checks its token again (the app's id or secret changed).
+    pub(crate) fn check_tokens_now(&self) {
+        for page in self.lock().values() {
+            page.recheck.notify_one();
+        }
     }
 
     /// Stops working for the page and releases its lease, so another desktop takes over at once.
@@ -163,17 +200,67 @@ async fn follow(
     state: watch::Sender<PageState>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let (verdict_tx, mut verdict) = watch::channel(None);
+    let checker = tokio::spawn(watch_token(work.clone(), verdict_tx));
+    let state = Arc::new(state);
+    loop {
+        let dead = verdict.borrow_and_update().clone();
+        if let Some(reason) = dead {
+            // As standalone's card; this desktop works for the page again once it is reconnected
+            // (or a later check finds the token alive).
+            state.send_replace(PageState::Problem {
+                problem: ChannelProblem::TokenRejected,
+                reason: format!(
+                    "{reason} Reconnect the page: Chat settings → Channels → Add → Facebook."
+                ),
+            });
+            tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => break,
+                changed = verdict.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
+        if hold(&work, &holder_id, &state, &mut stop, &mut verdict).await {
+            break;
+        }
+    }
+    checker.abort();
+    state.send_replace(PageState::Standby);
+}
+
+/// Follows the page's lease and works for the page while holding it, until this desktop stops
+/// following the page (`true`) or its token is found dead (`false`: the lease is released, so a
+/// desktop whose token works takes over).
+async fn hold(
+    work: &Arc<PageWork>,
+    holder_id: &str,
+    state: &Arc<watch::Sender<PageState>>,
+    stop: &mut watch::Receiver<bool>,
+    verdict: &mut watch::Receiver<Option<String>>,
+) -> bool {
     let mut lease = LeaseHolder::start(
         work.pg.clone(),
         work.channel.id.clone(),
-        holder_id.clone(),
+        holder_id.to_owned(),
         LeasePolicy::default(),
     );
-    let state = Arc::new(state);
+    state.send_replace(PageState::Standby);
     let mut running: Vec<JoinHandle<()>> = Vec::new();
-    loop {
+    let stopped = loop {
         tokio::select! {
-            _ = stop.wait_for(|stopped| *stopped) => break,
+            _ = stop.wait_for(|stopped| *stopped) => break true,
+            changed = verdict.changed() => {
+                if changed.is_err() {
+                    break true;
+                }
+                if verdict.borrow().is_some() {
+                    break false;
+                }
+            }
             event = lease.events.recv() => {
                 // Lost, or held again with a new token: what ran with the old one ends now.
                 running.drain(..).for_each(|task| task.abort());
@@ -182,42 +269,82 @@ async fn follow(
                         state.send_replace(PageState::Holding);
                         let held = Lease {
                             channel_id: work.channel.id.clone(),
-                            holder_id: holder_id.clone(),
+                            holder_id: holder_id.to_owned(),
                             fencing,
                         };
-                        running.push(tokio::spawn(keep_going(
-                            "sending replies",
-                            work.clone(),
-                            held.clone(),
-                            state.clone(),
-                            send_replies,
-                        )));
-                        running.push(tokio::spawn(keep_going(
-                            "downloading files",
-                            work.clone(),
-                            held.clone(),
-                            state.clone(),
-                            fetch_files,
-                        )));
-                        running.push(tokio::spawn(keep_going(
-                            "asking for names",
-                            work.clone(),
-                            held,
-                            state.clone(),
-                            ask_names,
-                        )));
+                        let jobs: [(&'static str, Work); 4] = [
+                            ("sending replies", send_replies),
+                            ("downloading files", fetch_files),
+                            ("asking for names", ask_names),
+                            ("moving threads", move_threads),
+                        ];
+                        for (what, job) in jobs {
+                            running.push(tokio::spawn(keep_going(
+                                what,
+                                work.clone(),
+                                held.clone(),
+                                state.clone(),
+                                job,
+                            )));
+                        }
                     }
                     Some(LeaseEvent::Lost) => {
                         state.send_replace(PageState::Standby);
                     }
-                    None => break,
+                    None => break true,
                 }
             }
         }
-    }
+    };
     running.drain(..).for_each(|task| task.abort());
     lease.stop().await;
-    state.send_replace(PageState::Standby);
+    stopped
+}
+
+/// Checks this desktop's page token at start, daily and when asked; `Some(reason)` once
+/// `debug_token` says it is dead. Without the app's id or secret on this desktop nothing is
+/// checked (a dead token then shows at the next send, 190).
+async fn watch_token(work: Arc<PageWork>, verdict: watch::Sender<Option<String>>) {
+    loop {
+        if let Some(dead) = check_token(&work).await {
+            verdict.send_if_modified(|known| {
+                let changed = *known != dead;
+                *known = dead;
+                changed
+            });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(TOKEN_CHECK_EVERY) => {}
+            _ = work.recheck.notified() => {}
+        }
+    }
+}
+
+/// `Some(None)`: alive; `Some(Some(reason))`: dead; `None`: not known.
+async fn check_token(work: &PageWork) -> Option<Option<String>> {
+    let key = SecretKey::facebook_app_secret(work.store.workspace_id());
+    let app_secret = Secret::new(work.secrets.get(&key).ok()?);
+    let app_id = work
+        .store
+        .setting_text("FacebookAppId")
+        .await
+        .ok()
+        .flatten()
+        .filter(|id| !id.is_empty())?;
+    match work
+        .graph
+        .debug_token(&app_id, &app_secret, &work.token)
+        .await
+    {
+        Ok(info) => Some(match token_health(&info, work.clock.now()) {
+            TokenHealth::Invalid { reason } => Some(reason),
+            TokenHealth::ExpiresSoon { .. } | TokenHealth::Valid { .. } => None,
+        }),
+        Err(error) => {
+            tracing::warn!(channel = %work.channel.id, %error, "shared Messenger page: checking the page token failed");
+            None
+        }
+    }
 }
 
 type JobFuture = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send>>;
@@ -523,6 +650,8 @@ async fn failed(
             (Some(after), error.explain())
         }
         SendFailure::TokenDead { reason } => {
+            // Ask Facebook (debug_token): a dead token lets go of the page's lease.
+            work.recheck.notify_one();
             state.send_replace(PageState::Problem {
                 problem: ChannelProblem::TokenRejected,
                 reason: format!("{reason} Replies to this page wait until it is reconnected."),
@@ -718,5 +847,113 @@ async fn keep_picture(
                 .await
         }
         _ => Ok(sqlx::postgres::PgQueryResult::default()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread control: operators' requests to take a conversation from a bot or give it back.
+
+type ThreadRow = (String, String, String, String, String, i32);
+
+fn move_threads(
+    work: Arc<PageWork>,
+    lease: Lease,
+    _state: Arc<watch::Sender<PageState>>,
+) -> JobFuture {
+    Box::pin(async move {
+        loop {
+            let due = sqlx::query_as::<_, ThreadRow>(
+                "SELECT * FROM sb_messenger_thread_requests($1, $2, $3, 10)",
+            )
+            .bind(&lease.channel_id)
+            .bind(&lease.holder_id)
+            .bind(lease.fencing)
+            .fetch_all(&work.pg)
+            .await;
+            let Some(due) = unless_fenced(due)? else {
+                return Ok(());
+            };
+            if due.is_empty() {
+                tokio::time::sleep(IDLE_CHECK).await;
+                continue;
+            }
+            for (request, _chat, psid, kind, chat_state, attempts) in due {
+                let page = &work.channel.external_id;
+                let called = match kind.as_str() {
+                    // The bot passed it meanwhile: nothing to take.
+                    "take" if chat_state != "bot" => Ok(()),
+                    "take" => {
+                        work.graph
+                            .take_thread_control(
+                                page,
+                                &work.token,
+                                &psid,
+                                Some("taken by an operator in Switchboard"),
+                            )
+                            .await
+                    }
+                    _ => {
+                        work.graph
+                            .pass_thread_control(
+                                page,
+                                &work.token,
+                                &psid,
+                                PAGE_INBOX_APP_ID,
+                                Some("given back by Switchboard"),
+                            )
+                            .await
+                    }
+                };
+                let result = match called {
+                    Ok(()) => lease
+                        .query("SELECT sb_messenger_thread_done($1, $2, $3, $4)")
+                        .bind(&request)
+                        .execute(&work.pg)
+                        .await
+                        .map(drop),
+                    Err(error) => thread_failed(&work, &lease, &request, attempts, &error).await,
+                };
+                if unless_fenced(result)?.is_none() {
+                    return Ok(());
+                }
+            }
+        }
+    })
+}
+
+/// Facebook did not move the thread: again later (a rate limit, Facebook or the network down, a
+/// dead token until it is reconnected), a few times, or never (a refusal), with the sentence in
+/// the chat.
+async fn thread_failed(
+    work: &PageWork,
+    lease: &Lease,
+    request: &str,
+    attempts: i32,
+    error: &GraphError,
+) -> Result<(), sqlx::Error> {
+    tracing::warn!(channel = %lease.channel_id, %error, "shared Messenger page: thread control failed");
+    let (retry, reason) = match send_failure(error) {
+        SendFailure::Retry { after } => (Some(after), switchboard_messenger::explain(error)),
+        SendFailure::TokenDead { reason } => {
+            work.recheck.notify_one();
+            (Some(TOKEN_RETRY), reason)
+        }
+        SendFailure::Refused { .. } => (None, switchboard_messenger::explain(error)),
+    };
+    match retry {
+        Some(after) if attempts + 1 < THREAD_ATTEMPTS => lease
+            .query("SELECT sb_messenger_thread_retry($1, $2, $3, $4, $5)")
+            .bind(request)
+            .bind(i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2))
+            .execute(&work.pg)
+            .await
+            .map(drop),
+        _ => lease
+            .query("SELECT sb_messenger_thread_failed($1, $2, $3, $4, $5)")
+            .bind(request)
+            .bind(reason)
+            .execute(&work.pg)
+            .await
+            .map(drop),
     }
 }

@@ -1,5 +1,7 @@
 //! Thread control from the chat: an operator takes a conversation a bot holds,
-//! or gives a conversation back (to Page Inbox) when they are done with it.
+//! or gives a conversation back (to Page Inbox) when they are done with it. In
+//! shared mode both go through the outbox and the page's lease holder makes the
+//! Graph call (`shared_facebook.rs`, `shared_page.rs`).
 
 use switchboard_engine::domain::{ChatState, Provider};
 use switchboard_engine::routing::Event;
@@ -15,8 +17,10 @@ impl Runtime {
     /// "Take over" on a chat a bot holds: Switchboard takes thread control and
     /// the chat enters routing.
     pub async fn take_thread(&self, chat_id: &str) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Taking a conversation from a bot")?;
         let chat_id = validate_id("chat", chat_id)?;
+        if self.shared.is_some() {
+            return self.take_shared_thread(chat_id).await;
+        }
         let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
         if chat.provider != Provider::Messenger || chat.state != ChatState::Bot {
             return Err(IpcError::new(
@@ -49,7 +53,6 @@ impl Runtime {
     /// "Give back" on my Messenger chat: thread control goes to Page Inbox and
     /// the chat is completed for me.
     pub async fn pass_thread_back(&self, chat_id: &str) -> Result<(), IpcError> {
-        self.refuse_in_shared_mode("Passing a conversation back to a bot")?;
         let chat_id = validate_id("chat", chat_id)?;
         let chat = self.store.chat(chat_id).await.map_err(to_ipc)?;
         if chat.provider != Provider::Messenger {
@@ -57,6 +60,9 @@ impl Runtime {
                 ErrorCode::Conflict,
                 "Only Messenger conversations have a thread to give back.",
             ));
+        }
+        if self.shared.is_some() {
+            return self.pass_shared_thread(chat_id).await;
         }
         let chat_id = self.my_active_chat(chat_id).await?;
         let (page, token, psid) = self.thread_address(&chat_id).await?;
