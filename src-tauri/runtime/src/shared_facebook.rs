@@ -8,8 +8,7 @@
 //!   Running the flow again for a page that has a channel refreshes the token on this desktop and
 //!   creates nothing: that is how a second admin desktop gets the token ("Reconnect"). Only
 //!   admins: a page token lets its holder answer the page's customers for the whole workspace, and
-//!   the login needs the app secret, which only admins' desktops have. (Not switched on yet:
-//!   `begin_facebook_login` still refuses in shared mode.)
+//!   the login needs the app secret, which only admins' desktops have.
 //! - Thread control ("Take over" from a bot, "Give back to Page Inbox"): an outbox entry
 //!   (`sb_apply` `take_thread` / `pass_thread`, migration 0023); the page's lease holder makes the
 //!   Graph call and records the outcome, and the chat changes on every desktop through the change

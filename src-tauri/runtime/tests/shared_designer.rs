@@ -236,11 +236,11 @@ async fn an_admin_builds_queues_and_roles_that_every_desktop_follows() {
     })
     .await;
 
-    // Facebook stays a standalone feature for now, in words.
+    // Facebook Login needs the workspace's app first, in words.
     let facebook = ann.begin_facebook_login().await.unwrap_err();
     assert_eq!(
         facebook.message,
-        "Facebook Messenger is not available in shared mode yet."
+        "Fill in the Facebook App ID and App secret in Settings → Facebook app first."
     );
 
     ann.shutdown().await;

@@ -2,8 +2,10 @@
 //! the relay stores the page's webhooks in Postgres and turns them into chats there; the router
 //! offers the chat; the operator's desktop — which has the page's token in its keychain and so
 //! holds the page's lease — shows it from its cache, names the customer from the profile API and
-//! sends the reply through the Send API under the 24-hour window. Operators take conversations
-//! from bots through the page's lease holder, and a dead page token shows on the card.
+//! sends the reply through the Send API under the 24-hour window. An admin connects pages from a
+//! shared desktop (Facebook Login; the tokens stay in that desktop's keychain), operators take
+//! conversations from bots through the page's lease holder, and a dead page token shows on the
+//! card.
 
 mod common;
 
@@ -17,14 +19,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dialog::{APP_ID, APP_SECRET, Fb, Person, REDIRECT, SUPPORT};
+use dialog::{APP_ID, APP_SECRET, Fb, JOBS, Person, REDIRECT, SALES, SUPPORT};
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use switchboard_engine::clock::ManualClock;
 use switchboard_engine::secrets::{MemorySecrets, SecretKey, SecretStore};
 use switchboard_ipc::{
     AttachmentKind, AttachmentState, ChannelChanges, ChannelHealthState, ChannelProblem, ChatState,
-    DeliveryState, ErrorCode, FacebookSettingsUpdate, MessageKind, ReplyWindowState, SendFile,
-    SharedDatabaseLogin, WorkMode,
+    ConnectPages, DeliveryState, ErrorCode, FacebookLogin, FacebookSettingsUpdate, MessageKind,
+    PagePicker, ReplyWindowState, SendFile, SharedDatabaseLogin, WorkMode,
 };
 use switchboard_messenger::{LoginAttempt, Secret};
 use switchboard_relay::{InboxProcessor, PostgresSink, RelaySecrets, WEBHOOK_PATH, router};
@@ -612,6 +614,272 @@ async fn files_go_both_ways_through_the_shared_database() {
     })
     .await;
     s.stop().await;
+}
+
+/// Facebook Login on a desktop, walked as the shell would: the dialog, the redirect, the picker.
+async fn picker(runtime: &Runtime, fb: &Fb, person: &Person<'_>) -> PagePicker {
+    let start = runtime.begin_facebook_login().await.unwrap();
+    let redirect = fb
+        .log_in_at(
+            &start.url,
+            |url| runtime.is_facebook_redirect(&start.login_id, url),
+            person,
+        )
+        .await;
+    match runtime
+        .finish_facebook_login(&start.login_id, &redirect)
+        .await
+        .unwrap()
+    {
+        FacebookLogin::Pages(picker) => picker,
+        FacebookLogin::Cancelled => panic!("cancelled"),
+    }
+}
+
+/// Every byte each SQLite file in the folder holds (databases, write-ahead logs).
+fn sqlite_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && path.to_string_lossy().contains(".sqlite") {
+            bytes.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    bytes
+}
+
+/// How many rows of the shared database's tables contain `needle` anywhere.
+async fn rows_containing(owner: &PgPool, needle: &str) -> i64 {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::TEXT FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(owner)
+    .await
+    .unwrap();
+    let mut found = 0;
+    for table in tables {
+        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{table}\" t WHERE strpos(t::TEXT, $1) > 0"
+        )))
+        .bind(needle)
+        .fetch_one(owner)
+        .await
+        .unwrap();
+        found += rows;
+    }
+    found
+}
+
+fn token_key(channel: &str) -> SecretKey {
+    SecretKey::channel_token(switchboard_runtime::shared::SHARED_WORKSPACE, channel)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_connects_pages_from_a_shared_desktop_whose_keychain_alone_keeps_their_tokens() {
+    let fb = dialog::start().await;
+    let db = bare_database().await;
+    let clock = ManualClock::at(now_ms());
+    let (ann_dir, bob_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ann_keychain, bob_keychain) = (MemorySecrets::default(), MemorySecrets::default());
+    let ann = desktop(&db, &fb, ann_dir.path(), "ann", &ann_keychain, &clock).await;
+    let bob = desktop(&db, &fb, bob_dir.path(), "bob", &bob_keychain, &clock).await;
+    let app = FacebookSettingsUpdate {
+        app_id: APP_ID.into(),
+        app_secret: Some(APP_SECRET.into()),
+        redirect_uri: None,
+    };
+
+    // An operator is refused in words: the app, page selection.
+    let refused = bob.update_facebook_settings(app.clone()).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    assert!(
+        refused.message.starts_with("Only an admin"),
+        "{}",
+        refused.message
+    );
+    let refused = bob.begin_facebook_login().await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    assert!(
+        refused
+            .message
+            .starts_with("Only an admin (with the CanManageChats permission) can connect"),
+        "{}",
+        refused.message
+    );
+
+    // The admin fills in the app: its id for every desktop (and the relay), its secret here.
+    let settings = ann.update_facebook_settings(app).await.unwrap();
+    assert_eq!(settings.app_id, APP_ID);
+    assert!(settings.app_secret_set);
+    let app_id: String =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'FacebookAppId'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(app_id, APP_ID);
+    assert_eq!(rows_containing(&db.owner, APP_SECRET).await, 0);
+    let key = SecretKey::facebook_app_secret(switchboard_runtime::shared::SHARED_WORKSPACE);
+    assert!(
+        bob_keychain.get(&key).is_err(),
+        "the app secret stays on Ann's desktop"
+    );
+
+    // Facebook Login: three pages offered, two connected.
+    let offered = picker(&ann, &fb, &Person::admin_allowing_all()).await;
+    let mut ids: Vec<&str> = offered.pages.iter().map(|p| p.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [SUPPORT, SALES, JOBS]);
+    assert!(
+        offered
+            .pages
+            .iter()
+            .all(|p| p.connected_channel_id.is_none())
+    );
+    let results = ann
+        .connect_facebook_pages(ConnectPages {
+            login_id: offered.login_id.clone(),
+            page_ids: vec![SUPPORT.into(), SALES.into()],
+        })
+        .await
+        .unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|r| r.error.is_none() && !r.refreshed && r.channel.is_some()),
+        "{results:?}"
+    );
+    let channels: Vec<(String, String, bool, String)> = sqlx::query_as(
+        "SELECT id, name, active, external_id FROM channels WHERE provider = 'messenger'
+         ORDER BY name",
+    )
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    let named: Vec<(&str, bool, &str)> = channels
+        .iter()
+        .map(|(_, name, active, page)| (name.as_str(), *active, page.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("Acme Sales", false, SALES),
+            ("Acme Support", false, SUPPORT)
+        ],
+        "inactive channels named after the pages, in Postgres"
+    );
+    for page in [SUPPORT, SALES] {
+        assert_eq!(fb.sandbox.facebook().subscriptions(page).unwrap().len(), 1);
+    }
+    eventually("Bob's cache has both pages", || async {
+        let mut names: Vec<String> = bob
+            .list_channels()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        names.sort_unstable();
+        names == ["Acme Sales", "Acme Support"]
+    })
+    .await;
+
+    // The tokens: in Ann's keychain only; nowhere in Postgres, in any SQLite file or over IPC.
+    let (support, sales) = (channels[1].0.clone(), channels[0].0.clone());
+    let mut tokens = Vec::new();
+    for channel in [&support, &sales] {
+        let token = ann_keychain
+            .get(&token_key(channel))
+            .expect("the page token is in Ann's keychain");
+        assert!(bob_keychain.get(&token_key(channel)).is_err());
+        tokens.push(token);
+    }
+    let files = [sqlite_bytes(ann_dir.path()), sqlite_bytes(bob_dir.path())];
+    assert!(files.iter().all(|bytes| !bytes.is_empty()));
+    for token in &tokens {
+        assert_eq!(
+            rows_containing(&db.owner, token).await,
+            0,
+            "not in Postgres"
+        );
+        for bytes in &files {
+            assert!(
+                !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                "not in SQLite"
+            );
+        }
+        assert!(
+            !serde_json::to_string(&results)
+                .unwrap()
+                .contains(token.as_str())
+        );
+    }
+
+    // Running the flow again refreshes the token on this desktop and creates nothing.
+    let again = picker(&ann, &fb, &Person::admin_allowing_all()).await;
+    let connected = |page: &str| {
+        again
+            .pages
+            .iter()
+            .find(|p| p.id == page)
+            .unwrap()
+            .connected_channel_id
+            .clone()
+    };
+    assert_eq!(connected(SUPPORT), Some(support.clone()));
+    assert_eq!(connected(SALES), Some(sales.clone()));
+    assert_eq!(connected(JOBS), None);
+    let refreshed = ann
+        .connect_facebook_pages(ConnectPages {
+            login_id: again.login_id,
+            page_ids: vec![SUPPORT.into()],
+        })
+        .await
+        .unwrap();
+    assert!(
+        refreshed[0].refreshed && refreshed[0].error.is_none(),
+        "{refreshed:?}"
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM channels")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(count, 2, "no duplicate");
+    assert!(ann_keychain.get(&token_key(&support)).is_ok());
+
+    // Switched on, the page is worked for by Ann's desktop, the one with its token; Bob's card
+    // says his desktop has no token.
+    ann.update_channel(
+        &support,
+        ChannelChanges {
+            active: Some(true),
+            ..ChannelChanges::default()
+        },
+    )
+    .await
+    .unwrap();
+    eventually("Ann's desktop holds the page's lease", || async {
+        db.lease_held(&support).await
+    })
+    .await;
+    let card = |channels: Vec<switchboard_ipc::ChannelView>| {
+        channels.into_iter().find(|c| c.id == support).unwrap()
+    };
+    assert_eq!(
+        card(ann.list_channels().await.unwrap()).health,
+        ChannelHealthState::Running
+    );
+    eventually(
+        "Bob's card says the token is not on his desktop",
+        || async {
+            card(bob.list_channels().await.unwrap()).problem == Some(ChannelProblem::Keychain)
+        },
+    )
+    .await;
+
+    ann.shutdown().await;
+    bob.shutdown().await;
+    fb.sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

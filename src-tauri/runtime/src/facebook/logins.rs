@@ -67,13 +67,6 @@ impl Runtime {
 
     /// Designer → Add → Facebook: the dialog URL for the shell to open.
     pub async fn begin_facebook_login(&self) -> Result<LoginStart, IpcError> {
-        if self.shared.is_some() {
-            // Page selection in shared mode (`shared_facebook.rs`) is not switched on yet.
-            return Err(IpcError::new(
-                ErrorCode::Conflict,
-                "Facebook Messenger is not available in shared mode yet.",
-            ));
-        }
         self.require_page_admin().await?;
         let app = self.facebook_app().await?;
         let attempt =
