@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
@@ -47,10 +48,22 @@ struct Table {
     /// Which of them hold bytes (`BLOB`, e.g. `attachments.content`): Postgres's JSON has them
     /// as `\x…` hex text, written here as the bytes themselves.
     blobs: Vec<bool>,
-    /// `INSERT OR REPLACE INTO t (rowid, columns) ` — the VALUES follow.
-    insert_head: String,
+    /// `INSERT INTO t (columns) ` — the VALUES follow, then `upsert_tail`.
+    upsert_head: String,
+    /// ` ON CONFLICT (keys) DO UPDATE SET …`
+    upsert_tail: String,
+    /// `INSERT OR REPLACE INTO t (rowid, columns) `: the fallback when a stale row is in the way.
+    replace_head: String,
     /// `(SELECT rowid FROM t WHERE key = ? …)`: the row's rowid when the cache has it.
     rowid_of: String,
+    /// The key columns' positions in `columns`.
+    key_at: Vec<usize>,
+    /// `t."column", …` for each cache column: a Postgres row's values in the cache's order.
+    pg_columns: String,
+    /// `r.j -> 'column', …`: the same through the row's JSON, for a Postgres that lacks a column.
+    pg_values: String,
+    /// Set once Postgres said it lacks one of the cache's columns (42703).
+    pg_lacks_a_column: AtomicBool,
     delete: String,
 }
 
@@ -155,8 +168,8 @@ impl CacheMirror {
                     "chat_offers" => id.split('/').next().map(str::to_owned),
                     "messages" => rows
                         .get(*id)
-                        .and_then(|row| row.get("chat_id"))
-                        .and_then(|chat| chat.as_str())
+                        .zip(self.tables[name].column("chat_id"))
+                        .and_then(|(row, at)| row[at].as_str())
                         .map(str::to_owned),
                     _ => None,
                 };
@@ -195,7 +208,7 @@ impl CacheMirror {
         &self,
         name: &str,
         ids: &[&str],
-    ) -> Result<BTreeMap<String, serde_json::Map<String, serde_json::Value>>, SyncError> {
+    ) -> Result<BTreeMap<String, Vec<serde_json::Value>>, SyncError> {
         let table = &self.tables[name];
         let row_key = table
             .keys
@@ -219,24 +232,56 @@ impl CacheMirror {
                     .join(", ")
             ),
         };
-        let sql = format!(
-            "SELECT {row_key} AS row_key, to_jsonb(t)::TEXT AS row_json FROM {name} AS t
-             WHERE {filter}"
-        );
+        // Each row as a JSON array of the cache's columns, in the cache's order: no column names
+        // repeated in every row (a cold sync reads 100,000 rows, through TLS). The columns by
+        // name; should Postgres lack one of them (a schema the cache is ahead of), through the
+        // row's JSON instead, where a missing column reads as null.
         let wanted: Vec<&str> = ids.to_vec();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&wanted)
-            .fetch_all(&self.pg)
-            .await?;
+        let select = |values: &str, from: &str| {
+            format!(
+                "SELECT {row_key} AS row_key, json_build_array({values})::TEXT AS row_json
+                 FROM {from} WHERE {filter}"
+            )
+        };
+        let mut rows = None;
+        if !table.pg_lacks_a_column.load(Ordering::Relaxed) {
+            let direct = select(&table.pg_columns, &format!("{name} AS t"));
+            match sqlx::query(sqlx::AssertSqlSafe(direct))
+                .bind(&wanted)
+                .fetch_all(&self.pg)
+                .await
+            {
+                Ok(found) => rows = Some(found),
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42703") => {
+                    table.pg_lacks_a_column.store(true, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let rows = match rows {
+            Some(rows) => rows,
+            None => {
+                let through_json = select(
+                    &table.pg_values,
+                    &format!("{name} AS t CROSS JOIN LATERAL (SELECT to_jsonb(t) AS j) AS r"),
+                );
+                sqlx::query(sqlx::AssertSqlSafe(through_json))
+                    .bind(&wanted)
+                    .fetch_all(&self.pg)
+                    .await?
+            }
+        };
         let mut found = BTreeMap::new();
         for row in rows {
             let json: String = row.try_get("row_json")?;
-            let serde_json::Value::Object(fields) = serde_json::from_str(&json)
-                .map_err(|e| SyncError::Corrupt(format!("a {name} row: {e}")))?
-            else {
-                return Err(SyncError::Corrupt(format!("a {name} row is not an object")));
-            };
-            found.insert(row.try_get("row_key")?, fields);
+            let values: Vec<serde_json::Value> = serde_json::from_str(&json)
+                .map_err(|e| SyncError::Corrupt(format!("a {name} row: {e}")))?;
+            if values.len() != table.columns.len() {
+                return Err(SyncError::Corrupt(format!(
+                    "a {name} row has the wrong width"
+                )));
+            }
+            found.insert(row.try_get("row_key")?, values);
         }
         Ok(found)
     }
@@ -254,17 +299,19 @@ impl Table {
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        // REPLACE, not an upsert on the key: Postgres's unique rules (a queue's name, one open
-        // chat per customer) hold for its current rows, but the feed may bring a row before the
-        // change that made room for it (two queues swapping names; a customer's new chat whose
-        // transaction took its place in the feed before the one that completed the old chat).
-        // An upsert would fail on the stale row and stop the cache on that batch for good.
-        // REPLACE removes the stale row instead; its own change is later in the feed (it changed
-        // after this cache last read it) and writes it back as it is now. Whole rows are written,
-        // and the mirror's connection has no foreign keys or triggers to fire on the removal.
-        // A row already here keeps its rowid (the first value): the panel lists a chat's messages
-        // in rowid order, and a message marked read or sent must not move to the end.
-        let insert_head = format!("INSERT OR REPLACE INTO {name} (rowid, {quoted}) ");
+        let updates = columns
+            .iter()
+            .filter(|c| !keys.contains(&c.as_str()))
+            .map(|c| format!("\"{c}\" = excluded.\"{c}\""))
+            .collect::<Vec<_>>();
+        let on_conflict = if updates.is_empty() {
+            "DO NOTHING".to_owned()
+        } else {
+            format!("DO UPDATE SET {}", updates.join(", "))
+        };
+        let upsert_head = format!("INSERT INTO {name} ({quoted}) ");
+        let upsert_tail = format!(" ON CONFLICT ({}) {on_conflict}", keys.join(", "));
+        let replace_head = format!("INSERT OR REPLACE INTO {name} (rowid, {quoted}) ");
         let rowid_of = format!(
             "(SELECT rowid FROM {name} WHERE {})",
             keys.iter()
@@ -279,73 +326,125 @@ impl Table {
                 .collect::<Vec<_>>()
                 .join(" AND ")
         );
+        let key_at = keys
+            .iter()
+            .map(|k| columns.iter().position(|c| c == k).unwrap_or(0))
+            .collect();
+        let pg_values = columns
+            .iter()
+            .map(|c| format!("r.j -> '{}'", c.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let pg_columns = columns
+            .iter()
+            .map(|c| format!("t.\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         Self {
             keys,
             columns,
             blobs,
-            insert_head,
+            key_at,
+            pg_columns,
+            pg_values,
+            pg_lacks_a_column: AtomicBool::new(false),
+            upsert_head,
+            upsert_tail,
+            replace_head,
             rowid_of,
             delete,
         }
     }
 
     /// Writes the rows whole, many per statement (a cold sync writes tens of thousands).
+    ///
+    /// An upsert on the key first: it keeps each row's rowid, and the panel lists a chat's
+    /// messages in rowid order. Postgres's other unique rules (a queue's name, one open chat per
+    /// customer) hold for its current rows, but the feed may bring a row before the change that
+    /// made room for it (two queues swapping names; a customer's new chat whose transaction took
+    /// its place in the feed before the one that completed the old chat). The upsert fails on the
+    /// stale row (only that statement is undone), and would fail again on every retry of the
+    /// batch; so that chunk is written with REPLACE, which removes the stale row. Its own change
+    /// is later in the feed (it changed after this cache last read it) and writes it back as it
+    /// is now. REPLACE keeps the rowid of a row it rewrites by its key; the mirror's connection
+    /// has no foreign keys or triggers to fire on the removal.
     async fn write<'r>(
         &self,
         conn: &mut SqliteConnection,
-        rows: impl Iterator<Item = &'r serde_json::Map<String, serde_json::Value>>,
+        rows: impl Iterator<Item = &'r Vec<serde_json::Value>>,
     ) -> Result<(), SyncError> {
         let rows: Vec<_> = rows.collect();
         // SQLite allows 32,766 bound values per statement.
         let per_statement = (32_000 / (self.columns.len() + self.keys.len())).max(1);
         for chunk in rows.chunks(per_statement) {
-            let mut insert = QueryBuilder::<Sqlite>::new(&self.insert_head);
-            insert.push_values(chunk, |mut values, row| {
+            let mut upsert = QueryBuilder::<Sqlite>::new(&self.upsert_head);
+            upsert.push_values(chunk, |mut values, row| self.push_row(&mut values, row));
+            upsert.push(&self.upsert_tail);
+            match upsert.build().execute(&mut *conn).await {
+                Ok(_) => continue,
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+                Err(e) => return Err(SyncError::Cache(e)),
+            }
+            let mut replace = QueryBuilder::<Sqlite>::new(&self.replace_head);
+            replace.push_values(chunk, |mut values, row| {
                 let mut parts = self.rowid_of.split('?');
                 values.push(parts.next().unwrap_or_default());
-                for (key, part) in self.keys.iter().zip(parts) {
-                    values.push_bind_unseparated(match row.get(*key) {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(other) => other.to_string(),
-                        None => String::new(),
+                for (&at, part) in self.key_at.iter().zip(parts) {
+                    values.push_bind_unseparated(match &row[at] {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
                     });
                     values.push_unseparated(part);
                 }
-                for (column, &blob) in self.columns.iter().zip(&self.blobs) {
-                    match row.get(column) {
-                        None | Some(serde_json::Value::Null) => {
-                            values.push_bind(None::<String>);
-                        }
-                        Some(serde_json::Value::String(s)) if blob => {
-                            values.push_bind(postgres_bytes(s));
-                        }
-                        Some(serde_json::Value::Bool(b)) => {
-                            values.push_bind(i64::from(*b));
-                        }
-                        Some(serde_json::Value::Number(n)) => match n.as_i64() {
-                            Some(i) => {
-                                values.push_bind(i);
-                            }
-                            None => {
-                                values.push_bind(n.as_f64());
-                            }
-                        },
-                        Some(serde_json::Value::String(s)) => {
-                            values.push_bind(s.clone());
-                        }
-                        Some(other) => {
-                            values.push_bind(other.to_string());
-                        }
-                    }
-                }
+                self.push_row(&mut values, row);
             });
-            insert
+            replace
                 .build()
                 .execute(&mut *conn)
                 .await
                 .map_err(SyncError::Cache)?;
         }
         Ok(())
+    }
+
+    /// Where `column` is in a row.
+    fn column(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+
+    /// One row's values, in the cache's column order, as SQLite stores them.
+    fn push_row(
+        &self,
+        values: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>,
+        row: &[serde_json::Value],
+    ) {
+        for (value, &blob) in row.iter().zip(&self.blobs) {
+            match value {
+                serde_json::Value::Null => {
+                    values.push_bind(None::<String>);
+                }
+                serde_json::Value::String(s) if blob => {
+                    values.push_bind(postgres_bytes(s));
+                }
+                serde_json::Value::Bool(b) => {
+                    values.push_bind(i64::from(*b));
+                }
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => {
+                        values.push_bind(i);
+                    }
+                    None => {
+                        values.push_bind(n.as_f64());
+                    }
+                },
+                serde_json::Value::String(s) => {
+                    values.push_bind(s.clone());
+                }
+                other => {
+                    values.push_bind(other.to_string());
+                }
+            }
+        }
     }
 
     async fn remove(&self, conn: &mut SqliteConnection, row_id: &str) -> Result<(), SyncError> {

@@ -335,3 +335,27 @@ async fn a_changed_message_keeps_its_place_in_the_conversation() {
     assert_eq!(order(desktop.panel.clone()).await, before);
     desktop.follower.stop().await;
 }
+
+/// A cache whose schema is ahead of the shared database (a newer desktop on an older server)
+/// still follows it: a column Postgres lacks reads as empty.
+#[tokio::test]
+async fn a_column_postgres_lacks_is_mirrored_as_empty() {
+    let _serial = SERIAL.lock().await;
+    let db = SharedDb::create("to_all").await;
+    sqlx::query("ALTER TABLE messages DROP COLUMN edited_at")
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let chat = db.customer_writes("c1", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desktop = start_desktop(&db, &dir.path().join("cache.sqlite"), 50).await;
+    desktop.caught_up(&db).await;
+    let (text, edited_at): (String, Option<i64>) =
+        sqlx::query_as("SELECT text, edited_at FROM messages WHERE chat_id = ?")
+            .bind(&chat)
+            .fetch_one(&desktop.panel)
+            .await
+            .unwrap();
+    assert_eq!((text.as_str(), edited_at), ("Hello", None));
+    desktop.follower.stop().await;
+}
