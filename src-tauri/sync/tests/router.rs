@@ -190,11 +190,11 @@ async fn a_backlog_longer_than_a_pass_is_routed_oldest_first_over_several_passes
     let db = SharedDb::create("freest").await;
     let ann = db.operator("ann").await;
     db.set("SimultaneousChats", "3").await;
-    // 2,500 customers wrote while nobody routed (more than one pass takes), newest id first so
+    // 6,000 customers wrote while nobody routed (more than one pass takes), newest id first so
     // that id order and arrival order disagree.
     sqlx::query(
         "INSERT INTO contacts (id, channel_id, provider_user_id, name, created_at)
-         SELECT 'ct' || g, 'tg', 'u' || g, 'Customer ' || g, g FROM generate_series(1, 2500) g",
+         SELECT 'ct' || g, 'tg', 'u' || g, 'Customer ' || g, g FROM generate_series(1, 6000) g",
     )
     .execute(&db.owner)
     .await
@@ -202,9 +202,9 @@ async fn a_backlog_longer_than_a_pass_is_routed_oldest_first_over_several_passes
     sqlx::query(
         "INSERT INTO chats (id, channel_id, contact_id, queue_id, state, provider_chat_id,
                             created_at, last_activity_at, last_message_at)
-         SELECT 'chat' || lpad((2501 - g)::text, 4, '0'), 'tg', 'ct' || g, 'q', 'queued',
+         SELECT 'chat' || lpad((6001 - g)::text, 4, '0'), 'tg', 'ct' || g, 'q', 'queued',
                 'u' || g, $1 + g, $1 + g, $1 + g
-         FROM generate_series(1, 2500) g",
+         FROM generate_series(1, 6000) g",
     )
     .bind(T0)
     .execute(&db.owner)
@@ -240,11 +240,11 @@ async fn a_backlog_longer_than_a_pass_is_routed_oldest_first_over_several_passes
     .fetch_all(&db.owner)
     .await
     .unwrap();
-    assert_eq!(ann_has, ["chat2500", "chat2499", "chat2498"]);
+    assert_eq!(ann_has, ["chat6000", "chat5999", "chat5998"]);
     assert_eq!(db.decisions("offer").await, 3);
     assert_eq!(
         db.decisions("wait").await,
-        2497,
+        5997,
         "each waiting chat logged once"
     );
 }
