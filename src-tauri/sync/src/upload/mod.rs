@@ -26,243 +26,23 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::str::FromStr;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Row};
 
 use crate::SyncError;
 
+mod report;
+mod tables;
+
+pub use report::{StandaloneCounts, UploadReport};
+use tables::{Fields, Spec, TABLES};
+
 /// Rows per `sb_import_rows` call (the function refuses more than 5,000).
 pub const BATCH_ROWS: usize = 1_000;
 /// A call's rows stop growing past this much JSON (attachments carry their files).
 const BATCH_BYTES: usize = 4 << 20;
-
-/// A row as JSON: column → value.
-type Fields = Map<String, Value>;
-
-/// What a standalone file holds, for the offer ("Upload this desktop's data").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StandaloneCounts {
-    pub channels: u64,
-    pub queues: u64,
-    /// People other than the one at this desk.
-    pub operators: u64,
-    pub roles: u64,
-    pub chats: u64,
-    pub messages: u64,
-}
-
-impl StandaloneCounts {
-    /// More than a fresh install has (its only queue, the preset action and default settings).
-    pub fn worth_uploading(&self) -> bool {
-        self.channels + self.operators + self.roles + self.chats + self.messages > 0
-            || self.queues > 1
-    }
-}
-
-/// What an upload added.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UploadReport {
-    /// New rows per table (tables that added none are absent).
-    pub added: BTreeMap<&'static str, u64>,
-    /// Settings the shared database already had with another value: its value was kept.
-    pub kept_settings: Vec<String>,
-    /// Every channel of the standalone file → its id in the shared database (the same id unless
-    /// the shared database already had that bot or page).
-    pub channels: Vec<(String, String)>,
-}
-
-impl UploadReport {
-    pub fn added(&self, table: &str) -> u64 {
-        self.added.get(table).copied().unwrap_or(0)
-    }
-
-    /// The result for the admin, e.g. "Uploaded 2 channels, 3 queues, 140 chats and 2,311
-    /// messages."
-    pub fn sentence(&self) -> String {
-        let parts: Vec<String> = [
-            ("channels", "channel", "channels"),
-            ("queues", "queue", "queues"),
-            ("users", "operator", "operators"),
-            ("roles", "role", "roles"),
-            ("chats", "chat", "chats"),
-            ("messages", "message", "messages"),
-        ]
-        .iter()
-        .filter(|(table, _, _)| self.added(table) > 0)
-        .map(|(table, one, many)| {
-            let n = self.added(table);
-            format!("{} {}", thousands(n), if n == 1 { one } else { many })
-        })
-        .collect();
-        let mut sentence = match parts.as_slice() {
-            [] if self.added.is_empty() => {
-                "Nothing new to upload: the shared database already had this desktop's data."
-                    .to_owned()
-            }
-            [] if self.added.keys().all(|table| *table == "settings") => {
-                "Uploaded this desktop's settings.".to_owned()
-            }
-            [] => "Uploaded what the shared database did not have yet.".to_owned(),
-            [only] => format!("Uploaded {only}."),
-            [first @ .., last] => format!("Uploaded {} and {last}.", first.join(", ")),
-        };
-        match self.kept_settings.as_slice() {
-            [] => {}
-            [one] => sentence.push_str(&format!(
-                " The shared database's own value of the setting {one} was kept."
-            )),
-            [first @ .., last] => sentence.push_str(&format!(
-                " The shared database's own values of the settings {} and {last} were kept.",
-                first.join(", ")
-            )),
-        }
-        sentence
-    }
-}
-
-/// 2311 → "2,311".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// How one table is uploaded.
-struct Spec {
-    table: &'static str,
-    /// Which rows of the file (a SQLite condition).
-    filter: &'static str,
-    /// Columns holding the id of a row of another table (uploaded before this one).
-    refs: &'static [(&'static str, &'static str)],
-    /// The shared database may already have the same thing under another id when these columns
-    /// are equal (all TEXT); its id is then used instead of a copy. Tables keyed by `id` only.
-    same_as: &'static [&'static str],
-    /// Only rows for which this holds are looked for, and only shared rows meeting `same_sql`.
-    same_when: fn(&Fields) -> bool,
-    same_sql: &'static str,
-    /// JSON columns listing user ids.
-    user_lists: &'static [&'static str],
-}
-
-fn always(_: &Fields) -> bool {
-    true
-}
-
-fn open_chat(row: &Fields) -> bool {
-    row.get("state").and_then(Value::as_str) != Some("completed")
-}
-
-fn provider_message(row: &Fields) -> bool {
-    row.get("provider_key").is_some_and(|key| !key.is_null())
-}
-
-const fn spec(table: &'static str) -> Spec {
-    Spec {
-        table,
-        filter: "1",
-        refs: &[],
-        same_as: &[],
-        same_when: always,
-        same_sql: "TRUE",
-        user_lists: &[],
-    }
-}
-
-/// Every table the upload copies, parents before children: the change feed's tables
-/// (`cache::SYNCED_TABLES`), the Telegram offsets (the shared poller continues from them) and the
-/// routing decisions ("why did I get this chat").
-const TABLES: &[Spec] = &[
-    spec("settings"),
-    Spec {
-        // The person at this desk is the uploading admin, already a shared user.
-        filter: "is_local = 0",
-        ..spec("users")
-    },
-    Spec {
-        same_as: &["name"],
-        ..spec("roles")
-    },
-    Spec {
-        refs: &[("user_id", "users"), ("role_id", "roles")],
-        ..spec("user_roles")
-    },
-    Spec {
-        same_as: &["name"],
-        ..spec("queues")
-    },
-    Spec {
-        refs: &[("queue_id", "queues"), ("user_id", "users")],
-        ..spec("queue_operators")
-    },
-    Spec {
-        refs: &[("queue_id", "queues"), ("role_id", "roles")],
-        ..spec("queue_roles")
-    },
-    Spec {
-        refs: &[("queue_id", "queues")],
-        same_as: &["name", "process", "queue_id"],
-        ..spec("chat_actions")
-    },
-    Spec {
-        refs: &[("queue_id", "queues")],
-        same_as: &["provider", "external_id"],
-        ..spec("channels")
-    },
-    Spec {
-        refs: &[("channel_id", "channels")],
-        ..spec("telegram_cursors")
-    },
-    Spec {
-        refs: &[("channel_id", "channels")],
-        same_as: &["channel_id", "provider_user_id"],
-        ..spec("contacts")
-    },
-    Spec {
-        refs: &[
-            ("channel_id", "channels"),
-            ("contact_id", "contacts"),
-            ("queue_id", "queues"),
-            ("operator_id", "users"),
-        ],
-        same_as: &["channel_id", "contact_id"],
-        same_when: open_chat,
-        same_sql: "t.state <> 'completed'",
-        user_lists: &["excluded"],
-        ..spec("chats")
-    },
-    Spec {
-        refs: &[("chat_id", "chats"), ("user_id", "users")],
-        ..spec("chat_offers")
-    },
-    Spec {
-        refs: &[
-            ("chat_id", "chats"),
-            ("channel_id", "channels"),
-            ("author_user_id", "users"),
-        ],
-        same_as: &["channel_id", "provider_key"],
-        same_when: provider_message,
-        same_sql: "t.provider_key IS NOT NULL",
-        ..spec("messages")
-    },
-    Spec {
-        refs: &[("message_id", "messages"), ("channel_id", "channels")],
-        ..spec("attachments")
-    },
-    Spec {
-        refs: &[("chat_id", "chats"), ("chosen_user_id", "users")],
-        user_lists: &["candidates"],
-        ..spec("routing_decisions")
-    },
-];
 
 async fn open_file(path: &Path) -> Result<SqliteConnection, SyncError> {
     let options = SqliteConnectOptions::from_str("sqlite:")
@@ -752,33 +532,5 @@ mod tests {
         assert_eq!(typed(Value::from("2"), "bigint"), Ok(Value::from(2)));
         assert_eq!(typed(Value::from(2), "text"), Ok(Value::from("2")));
         assert!(typed(Value::from("maybe"), "boolean").is_err());
-    }
-
-    #[test]
-    fn the_result_is_a_sentence() {
-        let mut report = UploadReport::default();
-        assert_eq!(
-            report.sentence(),
-            "Nothing new to upload: the shared database already had this desktop's data."
-        );
-        report.added.insert("channels", 2);
-        report.added.insert("queues", 3);
-        report.added.insert("chats", 140);
-        report.added.insert("messages", 2311);
-        report.added.insert("contacts", 100);
-        assert_eq!(
-            report.sentence(),
-            "Uploaded 2 channels, 3 queues, 140 chats and 2,311 messages."
-        );
-        report.kept_settings = vec!["SimultaneousChats".into()];
-        report.added.clear();
-        report.added.insert("users", 1);
-        assert_eq!(
-            report.sentence(),
-            "Uploaded 1 operator. The shared database's own value of the setting \
-             SimultaneousChats was kept."
-        );
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(999), "999");
     }
 }
