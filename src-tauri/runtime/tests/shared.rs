@@ -5,17 +5,15 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::eventually;
-use common::shared_db::{PASSWORD, SharedDb, into_shared_mode, start_runtime};
+use common::shared_db::{PASSWORD, Router, SharedDb, into_shared_mode, start_runtime};
 use switchboard_engine::secrets::MemorySecrets;
 use switchboard_ipc::{
     ChatState, DatabaseConnection, DeliveryState, OperatorStatus, SharedDatabaseLogin,
 };
 use switchboard_runtime::{Runtime, SeedTelegramBot};
 use switchboard_sandbox::{CustomerMessage, Sandbox, SandboxConfig};
-use switchboard_sync::router::{RouterClock, SharedRouter};
 
 const TOKEN: &str = "7200001:shared-runtime-token";
 /// The support bot's channel (ids are UUIDs, as the designer makes them).
@@ -125,14 +123,7 @@ async fn two_operators_work_together_on_one_shared_database() {
     .await
     .unwrap();
     let db = shared_database(&sandbox).await;
-    let (stop_router, stopped) = tokio::sync::watch::channel(false);
-    let routing = tokio::spawn(
-        SharedRouter::new(db.owner.clone(), RouterClock::Database).run(
-            Duration::from_millis(500),
-            stopped,
-            tokio::sync::watch::channel(0).0,
-        ),
-    );
+    let router = Router::start(&db);
     let (ann_dir, bob_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let ann = desktop(&db, "ann", &sandbox, ann_dir.path()).await;
     let bob = desktop(&db, "bob", &sandbox, bob_dir.path()).await;
@@ -236,8 +227,7 @@ async fn two_operators_work_together_on_one_shared_database() {
 
     ann.shutdown().await;
     bob.shutdown().await;
-    let _ = stop_router.send(true);
-    routing.await.unwrap().unwrap();
+    router.stop().await;
     sandbox.shutdown().await;
 }
 

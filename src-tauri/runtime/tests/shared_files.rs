@@ -6,19 +6,17 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::eventually;
-use common::shared_db::{SharedDb, into_shared_mode, start_runtime};
+use common::shared_db::{Router, SharedDb, into_shared_mode, start_runtime};
 use switchboard_engine::secrets::MemorySecrets;
 use switchboard_ipc::{
     AttachmentKind, AttachmentState, ChatState, DeliveryState, MessageView, SendFile,
 };
 use switchboard_runtime::{Runtime, SeedTelegramBot};
 use switchboard_sandbox::{CustomerMedia, Fault, MediaKind, Sandbox, SandboxConfig};
-use switchboard_sync::router::{RouterClock, SharedRouter};
 
 const TOKEN: &str = "7200019:shared-files-runtime-token";
 const CHANNEL: &str = "0b6f3d0e-6b1c-4c5e-9a55-2f1d3c4b5a19";
@@ -129,14 +127,7 @@ async fn an_operator_sends_and_receives_files_on_a_shared_desktop() {
     .await
     .unwrap();
     let db = shared_database(&sandbox).await;
-    let (stop_router, stopped) = tokio::sync::watch::channel(false);
-    let routing = tokio::spawn(
-        SharedRouter::new(db.owner.clone(), RouterClock::Database).run(
-            Duration::from_millis(500),
-            stopped,
-            tokio::sync::watch::channel(0).0,
-        ),
-    );
+    let router = Router::start(&db);
     // Ann's desktop has the bot's token (it polls, downloads and sends); Bob's has not.
     let (ann_dir, bob_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let ann = desktop(&db, "ann", &sandbox, ann_dir.path(), true).await;
@@ -368,7 +359,6 @@ async fn an_operator_sends_and_receives_files_on_a_shared_desktop() {
 
     ann.shutdown().await;
     bob.shutdown().await;
-    let _ = stop_router.send(true);
-    routing.await.unwrap().unwrap();
+    router.stop().await;
     sandbox.shutdown().await;
 }

@@ -143,3 +143,30 @@ where
     );
     shared
 }
+
+/// The relay's router over `db` (what routes for every desktop), passing on every change, until
+/// [`Router::stop`].
+pub struct Router {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), switchboard_sync::SyncError>>,
+}
+
+impl Router {
+    pub fn start(db: &SharedDb) -> Self {
+        use switchboard_sync::router::{RouterClock, SharedRouter};
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(
+            SharedRouter::new(db.owner.clone(), RouterClock::Database).run(
+                std::time::Duration::from_millis(500),
+                stopped,
+                tokio::sync::watch::channel(0).0,
+            ),
+        );
+        Self { stop, task }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap().unwrap();
+    }
+}
